@@ -1,0 +1,192 @@
+"""Every message on Agora's websocket, as msgspec Structs.
+
+A session on the wire, as a bot would see it (msgpack frames; JSON text frames are
+accepted too, and the server then answers in JSON)::
+
+    -> {"type": "hello", "code": "K7QF2M", "name": "ada"}
+    <- {"type": "welcome", "player_id": 1, "token": "...", "role": "player", "snapshot": {...}}
+    <- {"type": "delta", "tick": 42, "link": {...}, "flow_veh_h": {...}, ...}
+    -> {"type": "close_link", "link": 17}
+    <- {"type": "accepted", "command": "close_link", "seq": 1, "applies_at_tick": 43}
+    <- {"type": "event", "tick": 43, "player": "ada", "command": "close_link", "links": [17, 18]}
+    -> {"type": "close_link", "link": 99999}
+    <- {"type": "error", "code": "no_such_link", "message": "There is no link 99999; ..."}
+
+Numeric arrays travel as `Array` (dtype, shape, raw little-endian bytes) so that a
+snapshot of a city stays compact in msgpack; in JSON the bytes are base64.
+
+The client imports this module and nothing else from the server.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+import numpy as np
+from msgspec import Struct
+
+PROTOCOL_VERSION = 1
+
+
+class Array(Struct, frozen=True, forbid_unknown_fields=True):
+    """A numpy array on the wire: dtype string (little-endian), shape, raw bytes."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    data: bytes
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Array:
+        values = np.ascontiguousarray(values)
+        little = values.dtype.newbyteorder("<")
+        return cls(little.str, tuple(int(n) for n in values.shape), values.astype(little).tobytes())
+
+    def to_numpy(self) -> np.ndarray:
+        return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
+
+
+# ---------------------------------------------------------------- client -> server
+
+
+class Hello(Struct, tag="hello", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """First message on a connection: a join code and a pseudonym, or a reconnect token."""
+
+    code: str
+    name: str
+    token: str | None = None
+
+
+class CloseLink(Struct, tag="close_link", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Close a street to cars: the link and, if the street is two-way, its opposite twin."""
+
+    link: int
+
+
+class ReopenLink(Struct, tag="reopen_link", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Reopen a closed street to cars (the link and its twin)."""
+
+    link: int
+
+
+Command = CloseLink | ReopenLink
+ClientMessage = Hello | CloseLink | ReopenLink
+
+
+# ---------------------------------------------------------------- server -> client
+
+
+class Grid(Struct, frozen=True, forbid_unknown_fields=True):
+    """Raster layers, row 0 at the south edge, column 0 at the west edge."""
+
+    width: int
+    height: int
+    cell_m: float
+    origin_x_m: float
+    origin_y_m: float
+    land_use: Array  # uint8[height, width], codes in `land_use_names`
+    land_use_names: list[str]
+    residents: Array  # float32[height, width]
+    jobs: Array  # float32[height, width]
+
+
+class Network(Struct, frozen=True, forbid_unknown_fields=True):
+    """Directed road links between nodes in local metres."""
+
+    node_x_m: Array  # float64[N]
+    node_y_m: Array  # float64[N]
+    link_from: Array  # int32[L]
+    link_to: Array  # int32[L]
+    length_m: Array  # float64[L]
+    lanes: Array  # int8[L]
+    capacity_veh_h: Array  # float64[L]
+    speed_kmh: Array  # float64[L]
+    road_class: Array  # uint8[L], codes in `road_class_names`
+    road_class_names: list[str]
+    modes: Array  # uint8[L], bit mask: 1 car, 2 bus, 4 bike, 8 walk
+    twin: Array  # int32[L], the opposite link of a two-way street, or -1
+
+
+class Indicators(Struct, frozen=True, forbid_unknown_fields=True):
+    """The headline numbers for the current tick (morning peak hour)."""
+
+    vehicle_hours: float
+    vehicle_km: float
+    mean_trip_min: float
+    car_trips: float
+    unserved_trips: float
+    relative_gap: float
+
+
+class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):
+    session: str
+    world: str
+    title: str
+    attribution: str
+    tick: int
+    grid: Grid
+    network: Network
+    closed: Array  # bool[L], links closed to cars
+    flow_veh_h: Array  # float32[L]
+    indicators: Indicators
+
+
+class Welcome(Struct, tag="welcome", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    player_id: int
+    name: str
+    token: str
+    role: Literal["facilitator", "player", "observer"]
+    protocol: int
+    snapshot: Snapshot
+
+
+class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """What changed at a tick: link flows that moved, the closed set, the indicators."""
+
+    tick: int
+    link: Array  # int32[K], ids of the links whose flow changed
+    flow_veh_h: Array  # float32[K], their new flows
+    closed: list[int]  # every link closed to cars after this tick
+    indicators: Indicators
+
+
+class Accepted(Struct, tag="accepted", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Your command was valid and is in the session log; it applies at that tick."""
+
+    command: str
+    seq: int
+    applies_at_tick: int
+
+
+class Event(Struct, tag="event", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A player's command took effect (sent to everyone)."""
+
+    tick: int
+    player: str
+    command: str
+    links: list[int]
+
+
+class Error(Struct, tag="error", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A refused message: a stable machine code and a sentence for people."""
+
+    code: str
+    message: str
+
+
+ServerMessage = Welcome | Delta | Accepted | Event | Error
+
+
+# Decoders are built once per direction (msgspec compiles them on creation).
+client_msgpack_decoder = msgspec.msgpack.Decoder(ClientMessage)
+client_json_decoder = msgspec.json.Decoder(ClientMessage)
+server_msgpack_decoder = msgspec.msgpack.Decoder(ServerMessage)
+server_json_decoder = msgspec.json.Decoder(ServerMessage)
+msgpack_encoder = msgspec.msgpack.Encoder()
+json_encoder = msgspec.json.Encoder()
+
+
+def schema() -> dict[str, object]:
+    """JSON Schema of both directions, for people writing their own clients or bots."""
+    (client, server), components = msgspec.json.schema_components((ClientMessage, ServerMessage))
+    return {"client_to_server": client, "server_to_client": server, "$defs": components}

@@ -1,0 +1,250 @@
+"""World: the grid layers and the road network of one city, as numpy arrays.
+
+A world lives in a folder: `world.toml` (what a person edits: names, attribution, the
+simulation modules and their parameter overrides) and `world.npz` (the arrays).
+
+    world = World.load(default_world_path())
+    world.network.closed[17] = True        # edits go through server/world/edits.py
+    world.state_hash()                     # sha256 over every array that defines the state
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+from importlib.resources import files
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+from agora.server.world.types import LandUse, Mode, RoadClass
+
+
+class WorldError(ValueError):
+    """A world folder that cannot be loaded, with the reason in words."""
+
+
+class WorldMeta(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    title: str
+    description: str
+    attribution: str
+    cell_m: float
+    origin_x_m: float = 0.0
+    origin_y_m: float = 0.0
+    seed: int = 0
+    modules: list[str] = field(default_factory=lambda: ["demand", "traffic", "indicators"])
+    # Per-world overrides of model parameters, by module then parameter name.
+    parameters: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
+class Grid:
+    """Raster layers of shape (height, width); row 0 is the south edge."""
+
+    land_use: np.ndarray  # uint8, LandUse codes
+    residents: np.ndarray  # float32, people living in the cell
+    jobs: np.ndarray  # float32, jobs located in the cell
+    zone: np.ndarray  # int32, demand zone of the cell (-1: none, e.g. water)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.land_use.shape  # type: ignore[return-value]
+
+
+@dataclass
+class Network:
+    """Directed links between nodes; a two-way street is two links that are each other's twin."""
+
+    node_x_m: np.ndarray  # float64[N]
+    node_y_m: np.ndarray  # float64[N]
+    link_from: np.ndarray  # int32[L]
+    link_to: np.ndarray  # int32[L]
+    length_m: np.ndarray  # float64[L]
+    lanes: np.ndarray  # int8[L]
+    capacity_veh_h: np.ndarray  # float64[L]
+    speed_kmh: np.ndarray  # float64[L], free-flow speed
+    road_class: np.ndarray  # uint8[L], RoadClass codes
+    modes: np.ndarray  # uint8[L], Mode bits
+    twin: np.ndarray  # int32[L], opposite link or -1
+    closed: np.ndarray  # bool[L], closed to cars by a player's edit
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_x_m.shape[0])
+
+    @property
+    def n_links(self) -> int:
+        return int(self.link_from.shape[0])
+
+    def free_time_min(self) -> np.ndarray:
+        return self.length_m / (self.speed_kmh * (1000.0 / 60.0))
+
+    def car_usable(self) -> np.ndarray:
+        return ((self.modes & Mode.CAR) != 0) & ~self.closed
+
+
+_DTYPES: dict[str, np.dtype] = {
+    "grid.land_use": np.dtype(np.uint8),
+    "grid.residents": np.dtype(np.float32),
+    "grid.jobs": np.dtype(np.float32),
+    "grid.zone": np.dtype(np.int32),
+    "network.node_x_m": np.dtype(np.float64),
+    "network.node_y_m": np.dtype(np.float64),
+    "network.link_from": np.dtype(np.int32),
+    "network.link_to": np.dtype(np.int32),
+    "network.length_m": np.dtype(np.float64),
+    "network.lanes": np.dtype(np.int8),
+    "network.capacity_veh_h": np.dtype(np.float64),
+    "network.speed_kmh": np.dtype(np.float64),
+    "network.road_class": np.dtype(np.uint8),
+    "network.modes": np.dtype(np.uint8),
+    "network.twin": np.dtype(np.int32),
+    "network.closed": np.dtype(np.bool_),
+    "zones.node": np.dtype(np.int32),
+}
+
+
+@dataclass
+class World:
+    meta: WorldMeta
+    grid: Grid
+    network: Network
+    zone_node: np.ndarray  # int32[Z], the network node each zone's trips start and end at
+
+    @property
+    def n_zones(self) -> int:
+        return int(self.zone_node.shape[0])
+
+    def zone_totals(self, layer: np.ndarray) -> np.ndarray:
+        """Sum a grid layer per zone (float64[Z]); cells outside every zone are ignored."""
+        inside = self.grid.zone >= 0
+        return np.bincount(
+            self.grid.zone[inside], weights=layer[inside].astype(np.float64), minlength=self.n_zones
+        )
+
+    # -- arrays, hash, files -------------------------------------------------------
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array that defines the world, under stable dotted names."""
+        out: dict[str, np.ndarray] = {}
+        for prefix, part in (("grid", self.grid), ("network", self.network)):
+            for f in fields(part):
+                out[f"{prefix}.{f.name}"] = getattr(part, f.name)
+        out["zones.node"] = self.zone_node
+        return out
+
+    @classmethod
+    def from_arrays(cls, meta: WorldMeta, arrays: dict[str, np.ndarray]) -> World:
+        missing = sorted(set(_DTYPES) - set(arrays))
+        if missing:
+            raise WorldError(f"world {meta.name!r} lacks the arrays {', '.join(missing)}")
+        typed = {name: np.ascontiguousarray(arrays[name], dtype=dt) for name, dt in _DTYPES.items()}
+        grid = Grid(**{n.split(".", 1)[1]: a for n, a in typed.items() if n.startswith("grid.")})
+        network = Network(
+            **{n.split(".", 1)[1]: a for n, a in typed.items() if n.startswith("network.")}
+        )
+        world = cls(meta=meta, grid=grid, network=network, zone_node=typed["zones.node"])
+        world.validate()
+        return world
+
+    def validate(self) -> None:
+        """Raise WorldError naming the first inconsistency found."""
+        g, n = self.grid, self.network
+        for name in ("residents", "jobs", "zone"):
+            if getattr(g, name).shape != g.shape:
+                raise WorldError(f"grid layer {name} has shape {getattr(g, name).shape}, expected {g.shape}")
+        if n.node_y_m.shape != n.node_x_m.shape:
+            raise WorldError("node_x_m and node_y_m differ in length")
+        for f in fields(n):
+            if f.name.startswith("node_"):
+                continue
+            if getattr(n, f.name).shape != (n.n_links,):
+                raise WorldError(f"link array {f.name} has shape {getattr(n, f.name).shape}, expected ({n.n_links},)")
+        for name in ("link_from", "link_to", "zone_node"):
+            ids = self.zone_node if name == "zone_node" else getattr(n, name)
+            if ids.size and (ids.min() < 0 or ids.max() >= n.n_nodes):
+                raise WorldError(f"{name} refers to a node outside 0..{n.n_nodes - 1}")
+        bad_twin = (n.twin >= n.n_links) | (n.twin < -1)
+        if bad_twin.any():
+            raise WorldError(f"link {int(np.argmax(bad_twin))} has a twin outside the network")
+        if (n.length_m <= 0).any() or (n.speed_kmh <= 0).any() or (n.capacity_veh_h <= 0).any():
+            raise WorldError("every link needs a positive length, speed and capacity")
+        if g.zone.size and g.zone.max() >= self.n_zones:
+            raise WorldError(f"grid.zone names zone {int(g.zone.max())} but there are {self.n_zones} zones")
+        codes = set(int(c) for c in np.unique(g.land_use))
+        unknown = codes - {int(c) for c in LandUse}
+        if unknown:
+            raise WorldError(f"land_use holds unknown codes {sorted(unknown)}")
+        if not set(int(c) for c in np.unique(n.road_class)) <= {int(c) for c in RoadClass}:
+            raise WorldError("road_class holds unknown codes")
+
+    def state_hash(self) -> str:
+        return hash_arrays(self.arrays())
+
+    def copy(self) -> World:
+        arrays = {name: a.copy() for name, a in self.arrays().items()}
+        return World.from_arrays(msgspec.structs.replace(self.meta), arrays)
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> World:
+        folder = Path(folder)
+        toml_path, npz_path = folder / "world.toml", folder / "world.npz"
+        if not toml_path.is_file() or not npz_path.is_file():
+            raise WorldError(f"{folder} is not a world folder (it needs world.toml and world.npz)")
+        try:
+            meta = msgspec.toml.decode(toml_path.read_bytes(), type=WorldMeta)
+        except msgspec.ValidationError as exc:
+            raise WorldError(f"{toml_path}: {exc}") from exc
+        except msgspec.DecodeError as exc:
+            raise WorldError(f"{toml_path} is not valid TOML: {exc}") from exc
+        with np.load(npz_path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        return cls.from_arrays(meta, arrays)
+
+    def save(self, folder: str | os.PathLike[str]) -> None:
+        """Write world.toml and world.npz, each replaced atomically."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / "world.toml", msgspec.toml.encode(self.meta))
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
+            np.savez_compressed(tmp, **self.arrays())
+        os.replace(tmp.name, folder / "world.npz")
+
+
+def hash_arrays(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over names, dtypes, shapes and bytes, in name order: equal iff the state is equal."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+        tmp.write(data)
+    os.replace(tmp.name, path)
+
+
+def worlds_root() -> Path:
+    """The bundled worlds/ folder (inside the installed package or the source tree)."""
+    return Path(str(files("agora.worlds")))
+
+
+def resolve_world(name_or_path: str) -> Path:
+    """A world given by bundled name (`default`) or by folder path."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir():
+        return candidate
+    bundled = worlds_root() / name_or_path
+    if bundled.is_dir():
+        return bundled
+    available = sorted(p.name for p in worlds_root().iterdir() if (p / "world.toml").is_file())
+    raise WorldError(
+        f"no world called {name_or_path!r}: give a folder path or one of {', '.join(available) or 'none'}"
+    )
