@@ -150,6 +150,13 @@ class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_f
     indicators: Indicators
 
 
+class Resync(Struct, tag="resync", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A fresh snapshot replacing everything the client holds: sent to a client that fell
+    so far behind that its queue of deltas was dropped."""
+
+    snapshot: Snapshot
+
+
 class Accepted(Struct, tag="accepted", tag_field="type", frozen=True, forbid_unknown_fields=True):
     """Your command was valid and is in the session log; it applies at that tick."""
 
@@ -174,7 +181,7 @@ class Error(Struct, tag="error", tag_field="type", frozen=True, forbid_unknown_f
     message: str
 
 
-ServerMessage = Welcome | Delta | Accepted | Event | Error
+ServerMessage = Welcome | Delta | Resync | Accepted | Event | Error
 
 
 # Decoders are built once per direction (msgspec compiles them on creation).

@@ -1,0 +1,34 @@
+"""The `agora` command: serve a world, play in it, assign traffic, make worlds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agora.server import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from agora.client import app as client_app
+    from agora.server import cli_assign, serve
+    from agora.server.world import generate
+
+    parser = argparse.ArgumentParser(prog="agora", description="Agora: participatory city planning, played together.")
+    parser.add_argument("--version", action="version", version=f"agora {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve.add_parser(commands)
+    client_app.add_parser(commands)
+    cli_assign.add_parser(commands)
+    world = commands.add_parser("world", help="make and inspect worlds")
+    world_commands = world.add_subparsers(dest="world_command", required=True, metavar="WORLD-COMMAND")
+    generate.add_parser(world_commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Translate session state into wire messages (protocol.py), and nothing else."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agora.server import protocol as p
+from agora.server.world.types import LandUse, RoadClass
+from agora.server.world.world import World
+
+
+def grid_message(world: World) -> p.Grid:
+    g, meta = world.grid, world.meta
+    return p.Grid(
+        width=int(g.shape[1]),
+        height=int(g.shape[0]),
+        cell_m=meta.cell_m,
+        origin_x_m=meta.origin_x_m,
+        origin_y_m=meta.origin_y_m,
+        land_use=p.Array.of(g.land_use),
+        land_use_names=[c.name.lower() for c in LandUse],
+        residents=p.Array.of(g.residents.astype(np.float32)),
+        jobs=p.Array.of(g.jobs.astype(np.float32)),
+    )
+
+
+def network_message(world: World) -> p.Network:
+    n = world.network
+    return p.Network(
+        node_x_m=p.Array.of(n.node_x_m),
+        node_y_m=p.Array.of(n.node_y_m),
+        link_from=p.Array.of(n.link_from),
+        link_to=p.Array.of(n.link_to),
+        length_m=p.Array.of(n.length_m),
+        lanes=p.Array.of(n.lanes),
+        capacity_veh_h=p.Array.of(n.capacity_veh_h),
+        speed_kmh=p.Array.of(n.speed_kmh),
+        road_class=p.Array.of(n.road_class),
+        road_class_names=[c.name.lower() for c in RoadClass],
+        modes=p.Array.of(n.modes),
+        twin=p.Array.of(n.twin),
+    )
+
+
+def snapshot_message(
+    session_id: str, world: World, tick: int, flow_veh_h: np.ndarray, indicators: p.Indicators
+) -> p.Snapshot:
+    return p.Snapshot(
+        session=session_id,
+        world=world.meta.name,
+        title=world.meta.title,
+        attribution=world.meta.attribution,
+        tick=tick,
+        grid=grid_message(world),
+        network=network_message(world),
+        closed=p.Array.of(world.network.closed),
+        flow_veh_h=p.Array.of(flow_veh_h.astype(np.float32)),
+        indicators=indicators,
+    )
+
+
+def delta_message(
+    tick: int,
+    previous_flow: np.ndarray,
+    flow_veh_h: np.ndarray,
+    closed: np.ndarray,
+    indicators: p.Indicators,
+) -> p.Delta:
+    """Only the links whose flow moved by at least a tenth of a vehicle an hour travel."""
+    new = flow_veh_h.astype(np.float32)
+    changed = np.flatnonzero(np.abs(new - previous_flow.astype(np.float32)) >= 0.1).astype(np.int32)
+    return p.Delta(
+        tick=tick,
+        link=p.Array.of(changed),
+        flow_veh_h=p.Array.of(new[changed]),
+        closed=[int(i) for i in np.flatnonzero(closed)],
+        indicators=indicators,
+    )

@@ -1,0 +1,152 @@
+"""The one asyncio task that owns a session: it takes messages from connection handlers,
+ticks on time, logs accepted orders before anyone hears of them, and broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from agora.server import protocol as p
+from agora.server.net.clients import Client, Frames
+from agora.server.net.messages import delta_message, snapshot_message
+from agora.server.session.errors import CommandError
+from agora.server.session.session import Session
+from agora.server.store.eventlog import EventLog, command_name
+
+log = logging.getLogger("agora.net")
+
+
+class SessionRunner:
+    def __init__(self, session: Session, eventlog: EventLog, tick_seconds: float) -> None:
+        self.session = session
+        self.eventlog = eventlog
+        self.tick_seconds = tick_seconds
+        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None]] = asyncio.Queue()
+        self.clients: set[Client] = set()
+        self.paused = False
+        self._sent_flow = session.sim.link_flow_veh_h().copy()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- called by connection handlers: enqueue only -----------------------------------
+
+    def submit(self, client: Client, message: p.ClientMessage) -> None:
+        self.inbox.put_nowait((client, message))
+
+    def leave(self, client: Client) -> None:
+        self.inbox.put_nowait((client, None))
+
+    def knows_token(self, token: str) -> bool:
+        try:
+            self.session.rejoin(token)
+            return True
+        except CommandError:
+            return False
+
+    # -- the task --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"session-{self.session.id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        for client in list(self.clients):
+            await client.stop()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + self.tick_seconds
+        while True:
+            try:
+                client, message = await asyncio.wait_for(self.inbox.get(), max(0.0, next_tick - loop.time()))
+                self._handle(client, message)
+            except TimeoutError:
+                pass
+            if loop.time() >= next_tick:
+                if not self.paused:
+                    await self._tick()
+                # A tick that ran long is not made up for: the next one waits a full period.
+                next_tick = max(next_tick + self.tick_seconds, loop.time())
+
+    async def _tick(self) -> None:
+        # The simulation runs off the event loop so sockets keep flowing while it computes.
+        applied = await asyncio.to_thread(self.session.advance)
+        tick = self.session.tick
+        for order in applied:
+            event = p.Event(tick, order.player_name, command_name(order.command),
+                            self.session.links_of(order.command.link))
+            self.broadcast(Frames(event))
+        flow = self.session.sim.link_flow_veh_h()
+        delta = delta_message(tick, self._sent_flow, flow, self.session.closed, self.indicators())
+        self._sent_flow = flow.copy()
+        self.broadcast(Frames(delta))
+
+    def broadcast(self, frames: Frames) -> None:
+        for client in list(self.clients):
+            if not client.send(frames):
+                self.resync(client)
+
+    def resync(self, client: Client) -> None:
+        log.info("%s fell behind; sending a fresh snapshot instead of queued deltas", client.name)
+        client.replace_outbox(p.Resync(self.snapshot()))
+
+    # -- messages ----------------------------------------------------------------------
+
+    def _handle(self, client: Client, message: p.ClientMessage | None) -> None:
+        if message is None:
+            self.clients.discard(client)
+            return
+        try:
+            if isinstance(message, p.Hello):
+                self._hello(client, message)
+            elif client.player is None:
+                raise CommandError("not_joined", "Say hello first: send a hello message with the join code and your name.")
+            else:
+                self._command(client, message)
+        except CommandError as exc:
+            client.send(p.Error(exc.code, exc.message))
+            if exc.code in ("bad_code", "bad_token"):
+                client.close_after_flush()
+
+    def _hello(self, client: Client, hello: p.Hello) -> None:
+        if client.player is not None:
+            raise CommandError("already_joined", f"You are already in this session as {client.player.name}.")
+        if hello.token:
+            player = self.session.rejoin(hello.token)
+        else:
+            player = self.session.join(hello.code, hello.name)
+            self.eventlog.add_player(self.session.id, player)
+        client.player = player
+        self.clients.add(client)
+        client.send(p.Welcome(int(player.id), player.name, player.token, player.role.value,
+                              p.PROTOCOL_VERSION, self.snapshot()))
+
+    def _command(self, client: Client, command: p.ClientMessage) -> None:
+        assert client.player is not None and not isinstance(command, p.Hello)
+        order = self.session.check(client.player, command)
+        try:
+            self.eventlog.append(self.session.id, order)
+        except Exception as exc:  # the log is the truth: no log, no order
+            log.exception("could not log order %s", order)
+            raise CommandError("log_unavailable", "The server could not record your command; nothing was changed. Try again.") from exc
+        self.session.schedule(order)
+        client.send(p.Accepted(command_name(command), order.seq, order.tick))
+
+    # -- views -------------------------------------------------------------------------
+
+    def indicators(self) -> p.Indicators:
+        return p.Indicators(**self.session.sim.indicators())
+
+    def snapshot(self) -> p.Snapshot:
+        s = self.session
+        return snapshot_message(s.id, s.world, s.tick, s.sim.link_flow_veh_h(), self.indicators())
+
+    def health(self) -> dict[str, object]:
+        s = self.session
+        return {"id": s.id, "world": s.world.meta.name, "tick": s.tick, "players": len(s.roster),
+                "connected": len(self.clients), "paused": self.paused}
+

@@ -1,0 +1,70 @@
+"""`agora serve`: load a world, open a session, serve it until interrupted.
+
+    $ agora serve --world default --port 8000
+    Agora 0.1.0: world 'default' (Riverside), session 3f9c2a1d
+    Join code: K7QF2M
+      players:  agora play --server ws://127.0.0.1:8000 --code K7QF2M --name YOUR-NAME
+      health:   http://127.0.0.1:8000/healthz
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+import platformdirs
+import uvicorn
+
+from agora.server import __version__
+from agora.server.net.app import create_app
+from agora.server.net.runner import SessionRunner
+from agora.server.session.session import Session
+from agora.server.store.eventlog import EventLog
+from agora.server.world.world import World, WorldError, resolve_world
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir("agora", appauthor=False)) / "agora.db"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    serve = subparsers.add_parser("serve", help="serve a world: open a session and tick it")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--world", default="default", help="a bundled world's name or a world folder")
+    serve.add_argument("--db", type=Path, default=None, help=f"session database (default {default_db_path()})")
+    serve.add_argument("--tick-seconds", type=float, default=1.0, help="real seconds between ticks")
+    serve.add_argument("--code", default=None, help="join code to use instead of a random one")
+    serve.set_defaults(func=run)
+
+
+def open_session(world_ref: str, db: Path, code: str | None) -> tuple[Session, EventLog]:
+    world = World.load(resolve_world(world_ref))
+    session = Session(secrets.token_hex(4), world, code=code.upper() if code else None)
+    eventlog = EventLog(db)
+    eventlog.open_session(session, world.state_hash())
+    return session, eventlog
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    db = args.db or default_db_path()
+    try:
+        session, eventlog = open_session(args.world, db, args.code)
+    except WorldError as exc:
+        print(f"agora serve: {exc}", file=sys.stderr)
+        return 2
+    print(f"Agora {__version__}: world {session.world.meta.name!r} ({session.world.meta.title}), "
+          f"session {session.id}, log {db}", flush=True)
+    print("Warming up the simulation (the first run compiles the kernels)...", flush=True)
+    session.advance()
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Join code: {session.code}\n"
+          f"  players:  agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
+          f"  health:   http://{host}:{args.port}/healthz", flush=True)
+    app = create_app([SessionRunner(session, eventlog, args.tick_seconds)])
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets")
+    return 0

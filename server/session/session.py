@@ -1,0 +1,133 @@
+"""A planning session: players, their commands, and the ticks that apply them.
+
+    session = Session("s1", World.load(path), code="K7QF2M")
+    ada = session.join("K7QF2M", "ada")
+    order = session.check(ada, CloseLink(link=17))   # raises CommandError if refused
+    session.schedule(order)                          # after the order is durable in the log
+    applied = session.advance()                      # applies it, then simulates one tick
+
+The session does no I/O: the network layer owns the task that calls it, the store keeps
+the orders. Replay is the same calls in the same order (see `replay`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from agora.server.protocol import CloseLink, Command, ReopenLink
+from agora.server.session.errors import CommandError
+from agora.server.session.players import Player, PlayerId, Role, Roster, new_join_code
+from agora.server.world.simulation import Simulation
+from agora.server.world.types import Mode
+from agora.server.world.world import World
+
+
+@dataclass(frozen=True)
+class Order:
+    """An accepted command: who, what, and the tick at whose start it applies."""
+
+    seq: int
+    tick: int
+    player_id: PlayerId
+    player_name: str
+    command: Command
+
+
+class Session:
+    def __init__(self, session_id: str, world: World, code: str | None = None, seed: int = 0) -> None:
+        self.id = session_id
+        self.code = code or new_join_code()
+        self.seed = seed
+        self.world = world
+        self.sim = Simulation(world)
+        self.roster = Roster()
+        self.pending: list[Order] = []
+        self.last_seq = 0
+        # Closures as they will be once every pending order has applied, so that two
+        # closes of one street in the same tick are refused like two closes a tick apart.
+        self._planned_closed = world.network.closed.copy()
+
+    @property
+    def tick(self) -> int:
+        return self.sim.tick
+
+    # -- players ---------------------------------------------------------------------
+
+    def join(self, code: str, name: str, role: Role = Role.PLAYER) -> Player:
+        if code.strip().upper() != self.code:
+            raise CommandError("bad_code", f"No session has the join code {code!r}; check the code on the facilitator's screen.")
+        return self.roster.add(name, role)
+
+    def rejoin(self, token: str) -> Player:
+        return self.roster.by_token(token)
+
+    # -- commands --------------------------------------------------------------------
+
+    def links_of(self, link: int) -> list[int]:
+        """A street: the link and its opposite twin, if it has one."""
+        twin = int(self.world.network.twin[link])
+        return [link] if twin < 0 else sorted((link, twin))
+
+    def check(self, player: Player, command: Command) -> Order:
+        """Validate a command against the world and the rules; no state changes."""
+        if player.role == Role.OBSERVER:
+            raise CommandError("not_allowed", "Observers can look at everything but change nothing.")
+        match command:
+            case CloseLink(link=link) | ReopenLink(link=link):
+                n = self.world.network
+                if not 0 <= link < n.n_links:
+                    raise CommandError(
+                        "no_such_link", f"There is no link {link}; this world's links are numbered 0 to {n.n_links - 1}."
+                    )
+                if not n.modes[link] & Mode.CAR:
+                    raise CommandError("not_drivable", f"Link {link} is a path for bikes and walkers; cars cannot use it anyway.")
+                closing = isinstance(command, CloseLink)
+                if closing and self._planned_closed[link]:
+                    raise CommandError("already_closed", f"Link {link} is already closed to cars.")
+                if not closing and not self._planned_closed[link]:
+                    raise CommandError("not_closed", f"Link {link} is open; only a closed street can be reopened.")
+            case _:
+                raise CommandError("unknown_command", f"The session does not know the command {type(command).__name__}.")
+        return Order(self.last_seq + 1, self.tick + 1, player.id, player.name, command)
+
+    def schedule(self, order: Order) -> None:
+        if order.seq != self.last_seq + 1 or order.tick != self.tick + 1:
+            raise ValueError(
+                f"order {order.seq} for tick {order.tick} is stale: expected seq {self.last_seq + 1}, tick {self.tick + 1}"
+            )
+        self.pending.append(order)
+        self.last_seq = order.seq
+        self._plan(order)
+
+    def _plan(self, order: Order) -> None:
+        self._planned_closed[self.links_of(order.command.link)] = isinstance(order.command, CloseLink)
+
+    def advance(self) -> list[Order]:
+        """Apply the orders due at the next tick, then simulate it. Returns those orders."""
+        due, self.pending = self.pending, []
+        for order in due:
+            self.sim.set_closed(self.links_of(order.command.link), isinstance(order.command, CloseLink))
+        self.sim.step()
+        return due
+
+    def state_hash(self) -> str:
+        return self.sim.state_hash()
+
+    @property
+    def closed(self) -> np.ndarray:
+        return self.world.network.closed
+
+
+def replay(session: Session, orders: Iterable[Order], to_tick: int) -> Session:
+    """Re-run a session from its initial world and its ordered log up to `to_tick`."""
+    queue = sorted(orders, key=lambda o: o.seq)
+    i = 0
+    while session.tick < to_tick:
+        while i < len(queue) and queue[i].tick == session.tick + 1:
+            session.schedule(queue[i])
+            i += 1
+        session.advance()
+    return session

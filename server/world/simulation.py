@@ -1,0 +1,97 @@
+"""Assemble a world's simulation: its modules, their parameters, and the board they share.
+
+    sim = Simulation(World.load(path))
+    sim.step()                      # one tick of every module the world names
+    sim.close_links([17, 18])       # edits reach the board before the next step
+    sim.state_hash()                # world arrays + every module's state
+
+Parameters come from rules/models.toml (with their sources), overridden per world by
+`[parameters.<module>]` in world.toml.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.resources import files
+from typing import Any, Callable
+
+import numpy as np
+
+from agora.server.sim.demand import Demand
+from agora.server.sim.indicators import INDICATORS, Indicators
+from agora.server.sim.pipeline import Board, Module, Pipeline
+from agora.server.sim.traffic import Traffic
+from agora.server.world.world import World, WorldError, hash_arrays
+
+MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
+    "demand": lambda p: Demand(p["trips_per_resident"], p["beta_per_min"]),
+    "traffic": lambda p: Traffic(
+        p["bpr_alpha"], p["bpr_beta"], int(p["iterations_per_tick"]), p["target_relative_gap"]
+    ),
+    "indicators": lambda p: Indicators(),
+}
+
+
+def model_parameters() -> dict[str, dict[str, Any]]:
+    """The defaults of rules/models.toml, by module."""
+    text = (files("agora.rules") / "models.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def world_board(world: World) -> Board:
+    """The world's arrays under the names the simulation modules use."""
+    n = world.network
+    return {
+        "node_x_m": n.node_x_m,
+        "node_y_m": n.node_y_m,
+        "link_from": n.link_from,
+        "link_to": n.link_to,
+        "link_length_m": n.length_m,
+        "link_capacity_veh_h": n.capacity_veh_h,
+        "link_free_time_min": n.free_time_min(),
+        "link_car_usable": n.car_usable(),
+        "zone_node": world.zone_node,
+        "zone_residents": world.zone_totals(world.grid.residents),
+        "zone_jobs": world.zone_totals(world.grid.jobs),
+    }
+
+
+class Simulation:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        defaults = model_parameters()
+        modules: list[Module] = []
+        for name in world.meta.modules:
+            if name not in MODULES:
+                raise WorldError(
+                    f"world {world.meta.name!r} names the module {name!r}; known modules are "
+                    f"{', '.join(sorted(MODULES))}"
+                )
+            params = dict(defaults.get(name, {}))
+            params.update(world.meta.parameters.get(name, {}))
+            modules.append(MODULES[name](params))
+        self.board = world_board(world)
+        self.pipeline = Pipeline(modules, self.board)
+        self.tick = 0
+
+    def step(self, timings_s: dict[str, float] | None = None) -> None:
+        self.pipeline.step(self.board, timings_s)
+        self.tick += 1
+
+    def set_closed(self, links: list[int], closed: bool) -> None:
+        """Close links to cars (or reopen them); the next step routes around them."""
+        self.world.network.closed[links] = closed
+        self.board["link_car_usable"] = self.world.network.car_usable()
+
+    def indicators(self) -> dict[str, float]:
+        return {name: float(self.board.get(f"indicator.{name}", np.nan)) for name in INDICATORS}
+
+    def link_flow_veh_h(self) -> np.ndarray:
+        flow = self.board.get("link_flow_veh_h")
+        return np.zeros(self.world.network.n_links) if flow is None else flow
+
+    def state_hash(self) -> str:
+        arrays = dict(self.world.arrays())
+        arrays.update({f"sim.{k}": np.asarray(v) for k, v in self.pipeline.state(self.board).items()})
+        arrays["sim.tick"] = np.array(self.tick, dtype=np.int64)
+        return hash_arrays(arrays)
