@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from agora.server.sim.paths import forward_star, skim
+
 
 @njit(cache=True)
 def furness(
@@ -78,9 +80,16 @@ def gravity_trips(
     reachable = np.isfinite(cost_min)
     np.fill_diagonal(reachable, False)
     deterrence = np.where(reachable, np.exp(-beta_per_min * np.where(reachable, cost_min, 0.0)), 0.0)
-    # Zones that can send or receive nothing would make the margins infeasible.
-    productions = np.where(deterrence.sum(axis=1) > 0.0, productions, 0.0)
-    jobs = np.where(deterrence.sum(axis=0) > 0.0, jobs.astype(np.float64), 0.0)
+    # A zone whose residents reach no jobs (or whose jobs no resident reaches) would make
+    # the margins infeasible: it sends (or receives) no trips. Repeat until stable.
+    jobs = jobs.astype(np.float64)
+    while True:
+        sends = (deterrence @ (jobs > 0.0)) > 0.0
+        receives = ((productions > 0.0) @ deterrence) > 0.0
+        if np.all(sends | (productions == 0.0)) and np.all(receives | (jobs == 0.0)):
+            break
+        productions = np.where(sends, productions, 0.0)
+        jobs = np.where(receives, jobs, 0.0)
     if productions.sum() <= 0.0 or jobs.sum() <= 0.0:
         return np.zeros_like(deterrence)
     attractions = jobs * (productions.sum() / jobs.sum())
@@ -96,7 +105,8 @@ class Demand:
     """
 
     name = "demand"
-    inputs = ("zone_residents", "zone_jobs", "skim_free_time_min")
+    inputs = ("node_x_m", "link_from", "link_to", "link_free_time_min", "link_car_usable",
+              "zone_node", "zone_residents", "zone_jobs")
     outputs = ("od_car_trips_h",)
 
     def __init__(self, trips_per_resident: float, beta_per_min: float) -> None:
@@ -106,10 +116,13 @@ class Demand:
     def step(self, board: dict[str, np.ndarray]) -> None:
         if "od_car_trips_h" in board:
             return
+        first_out, out_links = forward_star(board["node_x_m"].shape[0], board["link_from"], board["link_to"])
+        free_time_min = skim(first_out, out_links, board["link_to"], board["link_free_time_min"],
+                             board["link_car_usable"], board["zone_node"], 0)
         board["od_car_trips_h"] = gravity_trips(
             board["zone_residents"],
             board["zone_jobs"],
-            board["skim_free_time_min"],
+            free_time_min,
             self.trips_per_resident,
             self.beta_per_min,
         )

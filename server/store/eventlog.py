@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -36,7 +37,9 @@ class EventLog:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
+        # One owner at a time (the session task), but not always the thread that opened it:
+        # tests and `agora serve` open the log before the server's loop starts.
+        self.db = sqlite_utils.Database(sqlite3.connect(self.path, check_same_thread=False))
         self.db.enable_wal()
         # WAL's default (NORMAL) may drop the last commits on power loss; an acknowledged
         # order must survive that too.

@@ -20,7 +20,7 @@ import numpy as np
 from agora.server.sim.demand import Demand
 from agora.server.sim.indicators import INDICATORS, Indicators
 from agora.server.sim.pipeline import Board, Module, Pipeline
-from agora.server.sim.traffic import Traffic
+from agora.server.sim.traffic_stage import Traffic
 from agora.server.world.world import World, WorldError, hash_arrays
 
 MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
