@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import msgspec
+import numpy as np
 import pytest
 import uvicorn
 
@@ -93,3 +94,57 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         thread.server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def make_tiny_world() -> World:
+    """A 3x3 street grid (200 m blocks) on 24x24 cells, four zones at the corners, and
+    one footpath: small enough to reason about by hand."""
+    from agora.server.world.types import LandUse, Mode, RoadClass
+    from agora.server.world.world import Grid, Network, WorldMeta
+
+    xs, ys = np.meshgrid(np.arange(3) * 200.0, np.arange(3) * 200.0)
+    node_x, node_y = xs.ravel(), ys.ravel()
+    pairs = [(r * 3 + c, r * 3 + c + 1) for r in range(3) for c in range(2)]
+    pairs += [(r * 3 + c, (r + 1) * 3 + c) for r in range(2) for c in range(3)]
+    link_from, link_to, twin = [], [], []
+    for a, b in pairs:
+        i = len(link_from)
+        link_from += [a, b]
+        link_to += [b, a]
+        twin += [i + 1, i]
+    # A footpath across the middle block: bikes and walkers only.
+    link_from += [0]
+    link_to += [4]
+    twin += [-1]
+    n = len(link_from)
+    lf, lt = np.array(link_from), np.array(link_to)
+    length = np.hypot(node_x[lt] - node_x[lf], node_y[lt] - node_y[lf])
+    modes = np.full(n, int(Mode.ALL), dtype=np.uint8)
+    modes[-1] = int(Mode.BIKE | Mode.WALK)
+    road_class = np.full(n, int(RoadClass.LOCAL), dtype=np.uint8)
+    road_class[-1] = int(RoadClass.PATH)
+    land = np.full((24, 24), int(LandUse.HOUSING), dtype=np.uint8)
+    land[:, 12:] = int(LandUse.CENTRE)
+    residents = np.where(land == int(LandUse.HOUSING), 40.0, 5.0).astype(np.float32)
+    jobs = np.where(land == int(LandUse.CENTRE), 30.0, 2.0).astype(np.float32)
+    zone = (np.arange(24)[:, None] // 12) * 2 + (np.arange(24)[None, :] // 12)
+    meta = WorldMeta(name="tiny", title="Tiny test town", description="3x3 grid", attribution="test",
+                     cell_m=25.0, seed=1)
+    return World(
+        meta=meta,
+        grid=Grid(land_use=land, residents=residents, jobs=jobs, zone=zone.astype(np.int32)),
+        network=Network(
+            node_x_m=node_x, node_y_m=node_y, link_from=lf.astype(np.int32), link_to=lt.astype(np.int32),
+            length_m=length, lanes=np.ones(n, dtype=np.int8), capacity_veh_h=np.full(n, 600.0),
+            speed_kmh=np.full(n, 30.0), road_class=road_class, modes=modes,
+            twin=np.array(twin, dtype=np.int32), closed=np.zeros(n, dtype=bool),
+        ),
+        zone_node=np.array([0, 2, 6, 8], dtype=np.int32),
+    )
+
+
+@pytest.fixture
+def tiny_world() -> World:
+    world = make_tiny_world()
+    world.validate()
+    return world

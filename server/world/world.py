@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from importlib.resources import files
 from pathlib import Path
 
@@ -36,9 +36,9 @@ class WorldMeta(msgspec.Struct, forbid_unknown_fields=True):
     origin_x_m: float = 0.0
     origin_y_m: float = 0.0
     seed: int = 0
-    modules: list[str] = field(default_factory=lambda: ["demand", "traffic", "indicators"])
+    modules: list[str] = msgspec.field(default_factory=lambda: ["demand", "traffic", "indicators"])
     # Per-world overrides of model parameters, by module then parameter name.
-    parameters: dict[str, dict[str, float]] = field(default_factory=dict)
+    parameters: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
 
 
 @dataclass
@@ -187,7 +187,7 @@ class World:
 
     def copy(self) -> World:
         arrays = {name: a.copy() for name, a in self.arrays().items()}
-        return World.from_arrays(msgspec.structs.replace(self.meta), arrays)
+        return World.from_arrays(msgspec.convert(msgspec.to_builtins(self.meta), WorldMeta), arrays)
 
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> World:
