@@ -66,5 +66,5 @@ def run(args: argparse.Namespace) -> int:
           f"  players:  agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
           f"  health:   http://{host}:{args.port}/healthz", flush=True)
     app = create_app([SessionRunner(session, eventlog, args.tick_seconds)])
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
     return 0

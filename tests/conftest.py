@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -59,24 +60,22 @@ class LiveServer:
 class _ServerThread(threading.Thread):
     def __init__(self, app: object, sock: socket.socket) -> None:
         super().__init__(daemon=True)
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on"))
         self.sock = sock
 
     def run(self) -> None:
         asyncio.run(self.server.serve(sockets=[self.sock]))
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A real uvicorn server on a free loopback port, one session on the default world,
-    ticking every 50 ms, its log in a fresh SQLite file."""
-    world = World.load(resolve_world("default"))
+@contextlib.contextmanager
+def serve_world(world: World, db: Path, tick_seconds: float = 0.05) -> Iterator[LiveServer]:
+    """A real uvicorn server on a free loopback port with one session on `world`, its
+    log in the SQLite file `db`."""
     session = Session("test", world, code="TESTME")
-    db = tmp_path / "agora.db"
     eventlog = EventLog(db)
     eventlog.open_session(session, world.state_hash())
     session.advance()  # compile and settle before players arrive, as `agora serve` does
-    runner = SessionRunner(session, eventlog, tick_seconds=0.05)
+    runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -94,6 +93,14 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         thread.server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        eventlog.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """`serve_world` on the bundled default world, ticking every 50 ms."""
+    with serve_world(World.load(resolve_world("default")), tmp_path / "agora.db") as server:
+        yield server
 
 
 def make_tiny_world() -> World:
