@@ -1,0 +1,72 @@
+"""What the screen says, in words: indicators, the selected road, feedback on commands.
+
+Plain functions of the city and the messages, so the wording is tested without a window.
+"""
+
+from __future__ import annotations
+
+from agora.client import palette
+from agora.client.city import City
+from agora.server import protocol as p
+
+_VERBS = {"close_link": "closed", "reopen_link": "reopened"}
+
+
+def indicator_cards(city: City) -> list[tuple[str, str]]:
+    """(label, value) pairs for the top bar, in reading order."""
+    ind = city.indicators
+    return [
+        ("Vehicle-hours", f"{ind.vehicle_hours:,.0f} h"),
+        ("Vehicle-km", f"{ind.vehicle_km:,.0f} km"),
+        ("Mean car trip", f"{ind.mean_trip_min:,.1f} min"),
+        ("Tick", f"{city.tick:,d}"),
+    ]
+
+
+def link_summary(city: City, link: int) -> tuple[str, str, str]:
+    """Three lines about a link: what it is, how loaded it is, what C will do."""
+    cls = city.road_class_name(link)
+    lanes = int(city.lanes[link])
+    twin = int(city.twin[link])
+    direction = "one direction of a two-way street" if twin >= 0 else "one-way"
+    head = f"Road {link}: {cls}, {lanes} lane{'s' if lanes != 1 else ''}, {direction}"
+    flow = float(city.flow_veh_h[link])
+    cap = float(city.capacity_veh_h[link])
+    if not city.car_link()[link]:
+        return head, "Foot and bike path: no cars use it.", "Cars are not allowed here, so C does nothing."
+    if city.closed[link]:
+        return head, f"Closed to cars (capacity {cap:,.0f} veh/h when open).", "Press C to reopen it to cars."
+    vc = float(city.volume_capacity()[link])
+    klass = palette.TRAFFIC_CLASSES[int(palette.traffic_class(vc))].label.split(",")[0]
+    return (
+        head,
+        f"Flow {flow:,.0f} of {cap:,.0f} veh/h capacity: v/c {vc:.2f}, {klass}.",
+        "Press C to close it to cars (both directions).",
+    )
+
+
+def describe_links(links: list[int]) -> str:
+    if not links:
+        return "no road"
+    if len(links) == 1:
+        return f"road {links[0]}"
+    if len(links) == 2:
+        return f"road {links[0]} (and {links[1]}, the other direction)"
+    return "roads " + ", ".join(str(i) for i in links)
+
+
+def event_text(event: p.Event) -> str:
+    verb = _VERBS.get(event.command, event.command.replace("_", " "))
+    return f"{event.player} {verb} {describe_links(event.links)}"
+
+
+def accepted_text(accepted: p.Accepted) -> str:
+    what = accepted.command.replace("_", " ")
+    return f"Your {what} was accepted; it applies at tick {accepted.applies_at_tick}."
+
+
+def error_text(error: p.Error) -> str:
+    return f"Refused ({error.code}): {error.message}"
+
+
+HELP = "Click a road to select it  \u00b7  C  close / reopen it  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit map  \u00b7  Esc  quit"

@@ -1,0 +1,193 @@
+"""The link to the server: a websocket on its own thread, messages handed over by a queue.
+
+    conn = Connection("ws://127.0.0.1:8000", code="K7QF2M", name="ada")
+    conn.start()
+    conn.messages.get()          # ConnectionOpened, then Welcome, Delta, Delta, ...
+    conn.send(CloseLink(link=17))
+    conn.close()
+
+The window never touches the socket: it drains `messages` once a frame. Anything that
+goes wrong on the network (no server, refused handshake, a dropped connection) arrives
+as a ConnectionLost on the same queue, worded for the person at the screen.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.sync.client import ClientConnection, connect
+
+from agora.server import protocol as p
+
+log = logging.getLogger(__name__)
+
+OPEN_TIMEOUT_S = 5.0
+# A snapshot of a 512x512 city is several megabytes: websockets' 1 MiB default is too small.
+MAX_MESSAGE_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class ConnectionOpened:
+    url: str
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    """The connection could not be made, or ended; `reason` is a sentence for people."""
+
+    reason: str
+    was_open: bool
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A frame the client could not decode (a newer server, most likely); it was skipped."""
+
+    reason: str
+
+
+Incoming = p.Welcome | p.Delta | p.Resync | p.Accepted | p.Event | p.Error | ConnectionOpened | ConnectionLost | Unreadable
+
+
+class State(enum.Enum):
+    NEW = "new"
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def websocket_url(server: str) -> str:
+    """The websocket endpoint of a server address: ws://host:port becomes ws://host:port/ws.
+
+    http(s) addresses are accepted too, and a bare host:port is taken as ws://.
+    """
+    text = server.strip()
+    if "://" not in text:
+        text = "ws://" + text
+    parts = urlsplit(text)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    if scheme not in ("ws", "wss"):
+        raise ValueError(f"cannot connect to {server!r}: expected an address like ws://127.0.0.1:8000")
+    path = parts.path if parts.path not in ("", "/") else "/ws"
+    return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+
+
+class Connection:
+    """One player's websocket, read on a background thread."""
+
+    def __init__(self, server: str, code: str, name: str, token: str | None = None) -> None:
+        self.url = websocket_url(server)
+        self.hello = p.Hello(code=code, name=name, token=token)
+        self.messages: queue.Queue[Incoming] = queue.Queue()
+        self.state = State.NEW
+        self._ws: ClientConnection | None = None
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="agora-connection", daemon=True)
+
+    def start(self) -> None:
+        if self.state is not State.NEW:
+            raise RuntimeError(f"a Connection starts once; this one is {self.state.value}")
+        self.state = State.CONNECTING
+        self._thread.start()
+
+    def send(self, command: p.Command) -> bool:
+        """Send a command from any thread; False (and nothing sent) if not connected."""
+        with self._lock:
+            ws = self._ws if self.state is State.OPEN else None
+        if ws is None:
+            return False
+        try:
+            ws.send(p.msgpack_encoder.encode(command))
+        except ConnectionClosed:
+            return False
+        return True
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Close the socket and wait a little for the thread to finish."""
+        self._closing.set()
+        with self._lock:
+            ws = self._ws
+        if ws is not None:
+            ws.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    # -- the network thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            ws = connect(
+                self.url,
+                open_timeout=OPEN_TIMEOUT_S,
+                max_size=MAX_MESSAGE_BYTES,
+                # A proxy from the environment would only get in the way of a local server.
+                proxy=None if _is_loopback(self.url) else True,
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            self._lost(f"Cannot reach the server at {self.url}: {_reason(exc)}", was_open=False)
+            return
+        with self._lock:
+            self._ws = ws
+            self.state = State.OPEN
+        if self._closing.is_set():
+            ws.close()
+        self.messages.put(ConnectionOpened(self.url))
+        try:
+            ws.send(p.msgpack_encoder.encode(self.hello))
+            for frame in ws:
+                self.messages.put(_decode(frame))
+        except ConnectionClosed as exc:
+            if not self._closing.is_set():
+                self._lost(f"The server closed the connection ({_close_reason(exc)}).", was_open=True)
+                return
+        except OSError as exc:
+            self._lost(f"The connection to {self.url} broke: {_reason(exc)}", was_open=True)
+            return
+        if not self._closing.is_set():
+            self._lost("The server closed the connection.", was_open=True)
+        else:
+            self._lost("Disconnected.", was_open=True)
+
+    def _lost(self, reason: str, was_open: bool) -> None:
+        with self._lock:
+            self.state = State.CLOSED
+            self._ws = None
+        self.messages.put(ConnectionLost(reason, was_open))
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def _decode(frame: str | bytes) -> Incoming:
+    try:
+        if isinstance(frame, bytes):
+            return p.server_msgpack_decoder.decode(frame)
+        return p.server_json_decoder.decode(frame)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        log.warning("skipped a message the client cannot read: %s", exc)
+        return Unreadable(str(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "nothing is listening there (is `agora serve` running?)"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return str(exc) or type(exc).__name__
+
+
+def _close_reason(exc: ConnectionClosed) -> str:
+    rcvd = exc.rcvd
+    if rcvd is None:
+        return "no close frame"
+    return f"code {rcvd.code}" + (f": {rcvd.reason}" if rcvd.reason else "")

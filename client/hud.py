@@ -1,0 +1,166 @@
+"""Everything drawn over the map in screen pixels: the indicator bar, legend, selection,
+notices, the help line and the connection status.
+
+Text objects are made once and only their strings and positions change, since building
+a pyglet label is far slower than drawing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arcade
+
+from agora.client import captions, palette
+from agora.client.notices import Kind, Notice
+from agora.client.viewport import Area
+
+FONT = ("DejaVu Sans", "Arial", "Helvetica", "sans-serif")
+TOP_BAR_PX = 62
+HELP_BAR_PX = 26
+PAD = 10
+LEGEND_ROW_PX = 22
+
+
+@dataclass
+class Screen:
+    """What the HUD shows this frame (the window assembles it)."""
+
+    title: str
+    subtitle: str
+    player: str
+    cards: list[tuple[str, str]]
+    selection: tuple[str, str, str] | None
+    notices: list[Notice]
+    status: tuple[str, str, Kind] | None  # headline, detail, kind; shown over the map
+    show_legend: bool
+
+
+def _text(size: float, color: palette.RGBA = palette.TEXT, bold: bool = False, **kw: object) -> arcade.Text:
+    return arcade.Text("", 0, 0, color, size, font_name=FONT, bold=bold, **kw)  # type: ignore[arg-type]
+
+
+class Hud:
+    def __init__(self) -> None:
+        self.size = (0, 0)
+        self._title = _text(17, bold=True)
+        self._subtitle = _text(10, palette.TEXT_DIM)
+        self._player = _text(11, palette.TEXT_DIM, anchor_x="right")
+        self._card_labels = [_text(10, palette.TEXT_DIM) for _ in range(6)]
+        self._card_values = [_text(16, bold=True) for _ in range(6)]
+        self._help = _text(10.5, palette.TEXT_DIM)
+        self._legend_title = _text(11, bold=True)
+        self._legend_rows = [_text(10.5) for _ in range(len(palette.TRAFFIC_CLASSES) + 2)]
+        self._legend_rows[-2].text = "closed to cars"
+        self._legend_rows[-1].text = "foot / bike path"
+        for row, klass in zip(self._legend_rows, palette.TRAFFIC_CLASSES):
+            row.text = klass.label
+        self._legend_title.text = "Traffic: flow / capacity"
+        self._selection = [_text(12, bold=True), _text(11.5), _text(11, palette.TEXT_DIM)]
+        self._notices = [_text(12) for _ in range(4)]
+        self._status_head = _text(18, bold=True, anchor_x="center")
+        self._status_detail = _text(12, anchor_x="center", anchor_y="top", multiline=True, width=700, align="center")
+
+    def map_area(self, width: int, height: int) -> Area:
+        """The part of the window the map is fitted into (between the two bars)."""
+        return Area(0, HELP_BAR_PX, width, max(height - TOP_BAR_PX - HELP_BAR_PX, 1))
+
+    def draw(self, screen: Screen, width: int, height: int) -> None:
+        self._draw_top_bar(screen, width, height)
+        self._draw_help_bar(width)
+        if screen.show_legend:
+            self._draw_legend(width)
+        if screen.selection is not None:
+            self._draw_selection(screen.selection)
+        self._draw_notices(screen.notices, width, height)
+        if screen.status is not None:
+            self._draw_status(screen.status, width, height)
+
+    # -- pieces ----------------------------------------------------------------------
+
+    def _draw_top_bar(self, screen: Screen, width: int, height: int) -> None:
+        arcade.draw_lbwh_rectangle_filled(0, height - TOP_BAR_PX, width, TOP_BAR_PX, palette.PANEL)
+        self._title.text = screen.title
+        self._title.position = (PAD + 4, height - 30)
+        self._subtitle.text = screen.subtitle
+        self._subtitle.position = (PAD + 4, height - 50)
+        self._title.draw()
+        self._subtitle.draw()
+        x = max(self._title.content_width, self._subtitle.content_width) + PAD + 40
+        for (label, value), lt, vt in zip(screen.cards, self._card_labels, self._card_values):
+            lt.text, vt.text = label, value
+            lt.position = (x, height - 22)
+            vt.position = (x, height - 48)
+            lt.draw()
+            vt.draw()
+            x += max(lt.content_width, vt.content_width) + 36
+        self._player.text = screen.player
+        self._player.position = (width - PAD - 4, height - 22)
+        self._player.draw()
+
+    def _draw_help_bar(self, width: int) -> None:
+        arcade.draw_lbwh_rectangle_filled(0, 0, width, HELP_BAR_PX, palette.PANEL)
+        self._help.text = captions.HELP
+        self._help.position = (PAD + 4, 8)
+        self._help.draw()
+
+    def _draw_legend(self, width: int) -> None:
+        rows = self._legend_rows
+        text_w = max([r.content_width for r in rows] + [self._legend_title.content_width])
+        swatch = 26
+        w = PAD * 3 + swatch + text_w
+        h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
+        left, bottom = width - w - PAD, HELP_BAR_PX + PAD
+        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, palette.PANEL)
+        self._legend_title.position = (left + PAD, bottom + h - PAD - 14)
+        self._legend_title.draw()
+        fills = [k.color for k in palette.TRAFFIC_CLASSES] + [palette.CLOSED_COLOR, palette.PATH_COLOR]
+        for i, (row, fill) in enumerate(zip(rows, fills)):
+            y = bottom + h - PAD - 24 - LEGEND_ROW_PX * (i + 1) + 6
+            sx = left + PAD
+            thick = 3 if i == len(rows) - 1 else 8
+            arcade.draw_lbwh_rectangle_filled(sx - 1, y - 1, swatch + 2, thick + 2, palette.CASING_COLOR)
+            arcade.draw_lbwh_rectangle_filled(sx, y, swatch, thick, fill)
+            if i == len(rows) - 2:
+                for dash in range(0, swatch, 8):
+                    arcade.draw_lbwh_rectangle_filled(sx + dash, y, 4, thick, palette.CLOSED_DASH_COLOR)
+            row.position = (sx + swatch + PAD, y)
+            row.draw()
+
+    def _draw_selection(self, lines: tuple[str, str, str]) -> None:
+        for t, line in zip(self._selection, lines):
+            t.text = line
+        w = max(t.content_width for t in self._selection) + 2 * PAD
+        h = 3 * 22 + 2 * PAD - 4
+        left, bottom = PAD, HELP_BAR_PX + PAD
+        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, palette.PANEL)
+        arcade.draw_lbwh_rectangle_filled(left, bottom, 4, h, palette.SELECTION_COLOR)
+        for i, t in enumerate(self._selection):
+            t.position = (left + PAD + 2, bottom + h - PAD - 14 - 22 * i)
+            t.draw()
+
+    def _draw_notices(self, notices: list[Notice], width: int, height: int) -> None:
+        y = height - TOP_BAR_PX - PAD
+        for t, notice in zip(self._notices, notices):
+            t.text = notice.text
+            w, h = t.content_width + 2 * PAD, 30
+            left = (width - w) / 2
+            color = palette.ERROR_PANEL if notice.kind is Kind.ERROR else palette.NOTE_PANEL
+            arcade.draw_lbwh_rectangle_filled(left, y - h, w, h, color)
+            t.position = (left + PAD, y - h + 10)
+            t.draw()
+            y -= h + 6
+
+    def _draw_status(self, status: tuple[str, str, Kind], width: int, height: int) -> None:
+        head, detail, kind = status
+        self._status_head.text = head
+        self._status_detail.text = detail
+        w = min(max(self._status_head.content_width, self._status_detail.content_width) + 4 * PAD, width - 2 * PAD)
+        h = self._status_detail.content_height + 72
+        left, bottom = (width - w) / 2, (height - h) / 2
+        color = palette.ERROR_PANEL if kind is Kind.ERROR else palette.PANEL
+        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, color)
+        self._status_head.position = (width / 2, bottom + h - 34)
+        self._status_head.draw()
+        self._status_detail.position = (width / 2, bottom + h - 48)
+        self._status_detail.draw()

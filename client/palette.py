@@ -1,0 +1,97 @@
+"""Colours and widths of the map, and the legend that explains them.
+
+Traffic uses four classes of volume/capacity whose colours stay apart for people with
+red-green colour blindness: they run from a blue-green through yellow to a dark red, so
+they differ along the blue-yellow axis and in lightness, not only in hue. Closed links
+are drawn as charcoal-and-white dashes, like a barrier, so they never read as "busy".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agora.client.city import City
+
+RGBA = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class TrafficClass:
+    label: str
+    upper_vc: float  # the class holds v/c below this bound
+    color: RGBA
+
+
+TRAFFIC_CLASSES: tuple[TrafficClass, ...] = (
+    TrafficClass("free flow, under 60% of capacity", 0.60, (26, 152, 140, 255)),
+    TrafficClass("busy, 60-85%", 0.85, (240, 200, 40, 255)),
+    TrafficClass("near capacity, 85-100%", 1.00, (240, 120, 30, 255)),
+    TrafficClass("over capacity, slow", float("inf"), (165, 15, 35, 255)),
+)
+CLOSED_COLOR: RGBA = (45, 45, 50, 255)
+CLOSED_DASH_COLOR: RGBA = (250, 250, 250, 255)
+PATH_COLOR: RGBA = (250, 250, 245, 255)
+CASING_COLOR: RGBA = (40, 40, 45, 255)
+SELECTION_COLOR: RGBA = (255, 40, 200, 255)
+
+LAND_USE_COLORS: dict[str, RGBA] = {
+    "water": (120, 170, 225, 255),
+    "grass": (214, 228, 190, 255),
+    "park": (160, 205, 140, 255),
+    "woodland": (110, 165, 105, 255),
+    "housing": (232, 220, 200, 255),
+    "centre": (222, 190, 175, 255),
+    "industry": (200, 195, 215, 255),
+    "road": (205, 205, 205, 255),
+}
+UNKNOWN_LAND_USE: RGBA = (190, 190, 190, 255)
+# Outside the grid, behind the map.
+BACKGROUND: RGBA = (52, 58, 66, 255)
+
+# Width of one direction of a road, in screen pixels at the fitted zoom.
+ROAD_WIDTH_PX: dict[str, float] = {"arterial": 6.0, "collector": 4.5, "local": 3.5, "path": 2.0}
+DEFAULT_ROAD_WIDTH_PX = 3.0
+
+# Panels and text.
+PANEL: RGBA = (25, 28, 34, 225)
+TEXT: RGBA = (240, 240, 240, 255)
+TEXT_DIM: RGBA = (175, 180, 190, 255)
+ERROR_PANEL: RGBA = (150, 25, 35, 235)
+NOTE_PANEL: RGBA = (30, 70, 110, 235)
+
+
+def land_use_rgba(city: City) -> np.ndarray:
+    """uint8[height, width, 4]: the land-use grid painted, row 0 at the south edge."""
+    lut = np.array(
+        [LAND_USE_COLORS.get(name, UNKNOWN_LAND_USE) for name in city.land_use_names]
+        + [UNKNOWN_LAND_USE] * (256 - len(city.land_use_names)),
+        dtype=np.uint8,
+    )
+    return lut[city.land_use]
+
+
+def traffic_class(vc: np.ndarray) -> np.ndarray:
+    """int[L]: the index in TRAFFIC_CLASSES of each v/c ratio."""
+    bounds = np.array([c.upper_vc for c in TRAFFIC_CLASSES[:-1]])
+    return np.searchsorted(bounds, vc, side="right")
+
+
+def link_rgba(city: City) -> np.ndarray:
+    """uint8[L, 4]: the fill colour of every link now."""
+    table = np.array([c.color for c in TRAFFIC_CLASSES], dtype=np.uint8)
+    rgba = table[traffic_class(city.volume_capacity())]
+    rgba[~city.car_link()] = PATH_COLOR
+    rgba[city.closed] = CLOSED_COLOR
+    return rgba
+
+
+def link_width_px(city: City) -> np.ndarray:
+    """float32[L]: the drawn width of each link (one direction), in pixels."""
+    by_code = np.array(
+        [ROAD_WIDTH_PX.get(name, DEFAULT_ROAD_WIDTH_PX) for name in city.road_class_names] + [DEFAULT_ROAD_WIDTH_PX],
+        dtype=np.float32,
+    )
+    codes = np.clip(city.road_class, 0, len(city.road_class_names))
+    return by_code[codes]
