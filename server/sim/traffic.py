@@ -9,8 +9,13 @@
 Flows are kept per origin zone (float64[Z, L]) so that a warm start can be repaired
 origin by origin: an origin whose previous flow is no longer feasible (it uses a link
 that is now unusable, or its demand changed) restarts from its all-or-nothing flow, the
-others keep theirs. Link flow is always the sum over origins in origin order, so two
-runs on any machine add the same numbers in the same order.
+others keep theirs. Link flow is always the sum over origins in origin order and no
+sum runs in parallel, so two runs add the same numbers in the same order.
+
+`iterations` counts all-or-nothing rounds (one shortest-path tree per origin), the
+start included. The gap reported is that of the flows returned, so a round is spent
+measuring it: max_iter=k gives k-2 line-search steps from a cold start (or a warm start
+that had to reset an origin) and k-1 from a warm start that did not.
 
 Time units are those of `free_time` (minutes in the game; TNTP files use their own).
 """
@@ -31,7 +36,7 @@ class Assignment(NamedTuple):
     flow_veh_h: np.ndarray  # float64[L]
     time_min: np.ndarray  # float64[L], BPR time at flow (same time unit as free_time)
     relative_gap: float  # of the returned flows; inf if never measured (max_iter=1)
-    iterations: int  # all-or-nothing rounds (shortest paths from every origin)
+    iterations: int  # all-or-nothing rounds (shortest paths from every origin), start included
     unserved_trips: float  # demand with no path (not assigned)
 
 
@@ -49,7 +54,7 @@ def _power(base: float, exponent: float) -> float:
             factor *= factor
             n >>= 1
         return result
-    return base**exponent
+    return float(base**exponent)
 
 
 @njit(cache=True)
@@ -486,7 +491,7 @@ def equilibrate(
 
 
 def _links(name: str, value: np.ndarray | float, n_links: int, dtype: type) -> np.ndarray:
-    array = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), (n_links,)))
+    array: np.ndarray = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), (n_links,)))
     if array.dtype == np.float64 and not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite on every link")
     return array

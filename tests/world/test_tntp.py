@@ -103,7 +103,6 @@ def _error(parse: object, text: str) -> TntpError:
 )
 def test_malformed_network_names_file_and_line(text: str, line: int, expected: str) -> None:
     error = _error(parse_net, text)
-    assert isinstance(error, ValueError)
     assert (error.path, error.line) == ("bad.tntp", line)
     assert str(error).startswith(f"bad.tntp:{line}: ")
     assert expected in str(error)
@@ -124,6 +123,10 @@ def test_malformed_trips_names_file_and_line(text: str, line: int | None, expect
     error = _error(parse_trips, text)
     assert (error.path, error.line) == ("bad.tntp", line)
     assert expected in str(error)
+
+
+def test_tntp_error_is_a_value_error() -> None:
+    assert issubclass(TntpError, ValueError)
 
 
 def test_read_names_the_file(tmp_path: Path) -> None:
