@@ -10,6 +10,7 @@ from agora.client.city import City
 from agora.server import protocol as p
 
 _VERBS = {"close_link": "closed", "reopen_link": "reopened"}
+_NOUNS = {"close_link": "road closure", "reopen_link": "reopening"}
 
 
 def indicator_cards(city: City) -> list[tuple[str, str]]:
@@ -61,8 +62,8 @@ def event_text(event: p.Event) -> str:
 
 
 def accepted_text(accepted: p.Accepted) -> str:
-    what = accepted.command.replace("_", " ")
-    return f"Your {what} was accepted; it applies at tick {accepted.applies_at_tick}."
+    what = _NOUNS.get(accepted.command, accepted.command.replace("_", " "))
+    return f"Your {what} was accepted; it takes effect at tick {accepted.applies_at_tick}."
 
 
 def error_text(error: p.Error) -> str:

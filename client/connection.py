@@ -13,6 +13,7 @@ as a ConnectionLost on the same queue, worded for the person at the screen.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import queue
@@ -123,38 +124,42 @@ class Connection:
     # -- the network thread ------------------------------------------------------------
 
     def _run(self) -> None:
-        try:
-            ws = connect(
-                self.url,
-                open_timeout=OPEN_TIMEOUT_S,
-                max_size=MAX_MESSAGE_BYTES,
-                # A proxy from the environment would only get in the way of a local server.
-                proxy=None if _is_loopback(self.url) else True,
-            )
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            self._lost(f"Cannot reach the server at {self.url}: {_reason(exc)}", was_open=False)
-            return
-        with self._lock:
-            self._ws = ws
-            self.state = State.OPEN
-        if self._closing.is_set():
-            ws.close()
-        self.messages.put(ConnectionOpened(self.url))
+        # websockets 17.1 and later want the connection used as a context manager, and
+        # a future default may connect only on entering it: both fail inside this try.
+        with contextlib.ExitStack() as stack:
+            try:
+                ws = stack.enter_context(
+                    connect(
+                        self.url,
+                        open_timeout=OPEN_TIMEOUT_S,
+                        max_size=MAX_MESSAGE_BYTES,
+                        # A proxy from the environment would only get in the way of a local server.
+                        proxy=None if _is_loopback(self.url) else True,
+                    )
+                )
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                self._lost(f"Cannot reach the server at {self.url}: {_reason(exc)}", was_open=False)
+                return
+            with self._lock:
+                self._ws = ws
+                self.state = State.OPEN
+            if self._closing.is_set():
+                ws.close()
+            self.messages.put(ConnectionOpened(self.url))
+            self._lost(self._receive(ws), was_open=True)
+
+    def _receive(self, ws: ClientConnection) -> str:
+        """Say hello, then queue every message until the connection ends; return why it did."""
         try:
             ws.send(p.msgpack_encoder.encode(self.hello))
             for frame in ws:
                 self.messages.put(_decode(frame))
         except ConnectionClosed as exc:
             if not self._closing.is_set():
-                self._lost(f"The server closed the connection ({_close_reason(exc)}).", was_open=True)
-                return
+                return f"The server closed the connection ({_close_reason(exc)})."
         except OSError as exc:
-            self._lost(f"The connection to {self.url} broke: {_reason(exc)}", was_open=True)
-            return
-        if not self._closing.is_set():
-            self._lost("The server closed the connection.", was_open=True)
-        else:
-            self._lost("Disconnected.", was_open=True)
+            return f"The connection to {self.url} broke: {_reason(exc)}"
+        return "Disconnected." if self._closing.is_set() else "The server closed the connection."
 
     def _lost(self, reason: str, was_open: bool) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ class Screen:
 
     title: str
     subtitle: str
-    player: str
+    attribution: str
     cards: list[tuple[str, str]]
     selection: tuple[str, str, str] | None
     notices: list[Notice]
@@ -40,12 +40,23 @@ def _text(size: float, color: palette.RGBA = palette.TEXT, bold: bool = False, *
     return arcade.Text("", 0, 0, color, size, font_name=FONT, bold=bold, **kw)  # type: ignore[arg-type]
 
 
+def _fit_text(label: arcade.Text, text: str, max_width: float) -> None:
+    """Set text, cut short with an ellipsis where it would be wider than max_width."""
+    label.text = text
+    while label.content_width > max_width and len(label.text) > 1:
+        keep = max(int(len(label.text) * max_width / label.content_width) - 1, 0)
+        label.text = text[:keep].rstrip() + "\u2026" if keep else ""
+        if not keep:
+            return
+
+
 class Hud:
     def __init__(self) -> None:
-        self.size = (0, 0)
+        self._panels: list[tuple[float, float, float, float]] = []
+        self._attribution_fit: tuple[str, float] = ("", 0.0)
         self._title = _text(17, bold=True)
         self._subtitle = _text(10, palette.TEXT_DIM)
-        self._player = _text(11, palette.TEXT_DIM, anchor_x="right")
+        self._attribution = _text(9.5, palette.TEXT_DIM, anchor_x="right")
         self._card_labels = [_text(10, palette.TEXT_DIM) for _ in range(6)]
         self._card_values = [_text(16, bold=True) for _ in range(6)]
         self._help = _text(10.5, palette.TEXT_DIM)
@@ -65,9 +76,19 @@ class Hud:
         """The part of the window the map is fitted into (between the two bars)."""
         return Area(0, HELP_BAR_PX, width, max(height - TOP_BAR_PX - HELP_BAR_PX, 1))
 
+    def covers(self, x: float, y: float) -> bool:
+        """Whether a panel drawn in the last frame lies under a screen point (clicks there
+        are for the panel, not for the map beneath)."""
+        return any(l <= x < l + w and b <= y < b + h for l, b, w, h in self._panels)
+
+    def _panel(self, left: float, bottom: float, width: float, height: float, color: palette.RGBA) -> None:
+        arcade.draw_lbwh_rectangle_filled(left, bottom, width, height, color)
+        self._panels.append((left, bottom, width, height))
+
     def draw(self, screen: Screen, width: int, height: int) -> None:
+        self._panels = []
         self._draw_top_bar(screen, width, height)
-        self._draw_help_bar(width)
+        self._draw_help_bar(screen, width)
         if screen.show_legend:
             self._draw_legend(width)
         if screen.selection is not None:
@@ -79,30 +100,38 @@ class Hud:
     # -- pieces ----------------------------------------------------------------------
 
     def _draw_top_bar(self, screen: Screen, width: int, height: int) -> None:
-        arcade.draw_lbwh_rectangle_filled(0, height - TOP_BAR_PX, width, TOP_BAR_PX, palette.PANEL)
+        self._panel(0, height - TOP_BAR_PX, width, TOP_BAR_PX, palette.BAR)
         self._title.text = screen.title
         self._title.position = (PAD + 4, height - 30)
         self._subtitle.text = screen.subtitle
         self._subtitle.position = (PAD + 4, height - 50)
         self._title.draw()
         self._subtitle.draw()
-        x = max(self._title.content_width, self._subtitle.content_width) + PAD + 40
-        for (label, value), lt, vt in zip(screen.cards, self._card_labels, self._card_values):
+        # Cards sit at the right; on a window too narrow for all, the leftmost give way.
+        title_right = PAD + 4 + max(self._title.content_width, self._subtitle.content_width) + 24
+        x = width - PAD - 8
+        for (label, value), lt, vt in reversed(list(zip(screen.cards, self._card_labels, self._card_values))):
             lt.text, vt.text = label, value
+            x -= max(lt.content_width, vt.content_width)
+            if x < title_right:
+                break
             lt.position = (x, height - 22)
             vt.position = (x, height - 48)
             lt.draw()
             vt.draw()
-            x += max(lt.content_width, vt.content_width) + 36
-        self._player.text = screen.player
-        self._player.position = (width - PAD - 4, height - 22)
-        self._player.draw()
+            x -= 36
 
-    def _draw_help_bar(self, width: int) -> None:
-        arcade.draw_lbwh_rectangle_filled(0, 0, width, HELP_BAR_PX, palette.PANEL)
+    def _draw_help_bar(self, screen: Screen, width: int) -> None:
+        self._panel(0, 0, width, HELP_BAR_PX, palette.BAR)
         self._help.text = captions.HELP
         self._help.position = (PAD + 4, 8)
         self._help.draw()
+        self._attribution.position = (width - PAD - 4, 8)
+        room = width - self._help.content_width - 4 * PAD
+        if (screen.attribution, room) != self._attribution_fit:
+            self._attribution_fit = (screen.attribution, room)
+            _fit_text(self._attribution, screen.attribution, room)
+        self._attribution.draw()
 
     def _draw_legend(self, width: int) -> None:
         rows = self._legend_rows
@@ -111,7 +140,7 @@ class Hud:
         w = PAD * 3 + swatch + text_w
         h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
         left, bottom = width - w - PAD, HELP_BAR_PX + PAD
-        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, palette.PANEL)
+        self._panel(left, bottom, w, h, palette.PANEL)
         self._legend_title.position = (left + PAD, bottom + h - PAD - 14)
         self._legend_title.draw()
         fills = [k.color for k in palette.TRAFFIC_CLASSES] + [palette.CLOSED_COLOR, palette.PATH_COLOR]
@@ -133,7 +162,7 @@ class Hud:
         w = max(t.content_width for t in self._selection) + 2 * PAD
         h = 3 * 22 + 2 * PAD - 4
         left, bottom = PAD, HELP_BAR_PX + PAD
-        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, palette.PANEL)
+        self._panel(left, bottom, w, h, palette.PANEL)
         arcade.draw_lbwh_rectangle_filled(left, bottom, 4, h, palette.SELECTION_COLOR)
         for i, t in enumerate(self._selection):
             t.position = (left + PAD + 2, bottom + h - PAD - 14 - 22 * i)
@@ -146,7 +175,7 @@ class Hud:
             w, h = t.content_width + 2 * PAD, 30
             left = (width - w) / 2
             color = palette.ERROR_PANEL if notice.kind is Kind.ERROR else palette.NOTE_PANEL
-            arcade.draw_lbwh_rectangle_filled(left, y - h, w, h, color)
+            self._panel(left, y - h, w, h, color)
             t.position = (left + PAD, y - h + 10)
             t.draw()
             y -= h + 6
@@ -159,7 +188,7 @@ class Hud:
         h = self._status_detail.content_height + 72
         left, bottom = (width - w) / 2, (height - h) / 2
         color = palette.ERROR_PANEL if kind is Kind.ERROR else palette.PANEL
-        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, color)
+        self._panel(left, bottom, w, h, color)
         self._status_head.position = (width / 2, bottom + h - 34)
         self._status_head.draw()
         self._status_detail.position = (width / 2, bottom + h - 48)

@@ -51,11 +51,12 @@ UNKNOWN_LAND_USE: RGBA = (190, 190, 190, 255)
 BACKGROUND: RGBA = (52, 58, 66, 255)
 
 # Width of one direction of a road, in screen pixels at the fitted zoom.
-ROAD_WIDTH_PX: dict[str, float] = {"arterial": 6.0, "collector": 4.5, "local": 3.5, "path": 2.0}
-DEFAULT_ROAD_WIDTH_PX = 3.0
+ROAD_WIDTH_PX: dict[str, float] = {"arterial": 4.5, "collector": 3.5, "local": 2.5, "path": 1.5}
+DEFAULT_ROAD_WIDTH_PX = 2.5
 
 # Panels and text.
-PANEL: RGBA = (25, 28, 34, 225)
+BAR: RGBA = (25, 28, 34, 255)
+PANEL: RGBA = (25, 28, 34, 230)
 TEXT: RGBA = (240, 240, 240, 255)
 TEXT_DIM: RGBA = (175, 180, 190, 255)
 ERROR_PANEL: RGBA = (150, 25, 35, 235)

@@ -177,7 +177,8 @@ class PlayWindow(arcade.Window):
             self.map_viewport.pan(dx, dy)
 
     def on_mouse_release(self, x: int, y: int, button: int, modifiers: int) -> None:
-        if self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT:
+        clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
+        if clicked and not self.hud.covers(x, y):
             self.select_at(x, y)
         self._press = None
         self._dragged = False
@@ -203,8 +204,8 @@ class PlayWindow(arcade.Window):
         city, link = self.city, self.selected
         return Screen(
             title=city.title if city else "Agora",
-            subtitle=(f"Agora session {city.session}  |  {city.attribution}" if city else "participatory city planning"),
-            player=self.player,
+            subtitle=f"Agora session {city.session}  \u00b7  {self.player}" if city else "participatory city planning",
+            attribution=city.attribution if city else "",
             cards=captions.indicator_cards(city) if city else [],
             selection=captions.link_summary(city, link) if city is not None and link is not None else None,
             notices=self.notices.active(time.monotonic()),

@@ -1,0 +1,71 @@
+"""Driving a window frame by frame in tests, and reading its pixels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import arcade
+from PIL import Image
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+# pyglet queues events dispatched outside its event loop until the next
+# dispatch_events(), so the handlers for update and draw are called directly, and input
+# helpers flush the queue before returning.
+
+
+def _frame(window: arcade.Window) -> None:
+    window.switch_to()
+    window.dispatch_events()
+    window.on_update(1 / 60)
+    window.on_draw()
+
+
+def pump(window: arcade.Window, frames: int = 2) -> None:
+    """Run whole frames: input events, the message queue, a draw, a buffer swap."""
+    for _ in range(frames):
+        _frame(window)
+        window.flip()
+
+
+def grab(window: arcade.Window) -> Image.Image:
+    """Draw a frame and return what it shows (RGB, top row first, as PIL has it)."""
+    _frame(window)
+    image = arcade.get_image(components=3)
+    window.flip()
+    return image
+
+
+def pixel(image: Image.Image, x: float, y: float) -> tuple[int, int, int]:
+    """The colour at window coordinates (x right, y up from the bottom-left corner)."""
+    return image.getpixel((int(round(x)), image.height - 1 - int(round(y))))  # type: ignore[return-value]
+
+
+def save(image: Image.Image, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    image.save(path)
+    return path
+
+
+def send_events(window: arcade.Window, *events: tuple[object, ...]) -> None:
+    """Dispatch input events (name, *args) as pyglet would, and handle them now."""
+    for event in events:
+        if window.closed:
+            return
+        window.dispatch_event(*event)
+        window.dispatch_pending_events()
+
+
+def click(window: arcade.Window, x: float, y: float) -> None:
+    x, y = int(round(x)), int(round(y))
+    send_events(
+        window,
+        ("on_mouse_press", x, y, arcade.MOUSE_BUTTON_LEFT, 0),
+        ("on_mouse_release", x, y, arcade.MOUSE_BUTTON_LEFT, 0),
+    )
+
+
+def press(window: arcade.Window, symbol: int) -> None:
+    send_events(window, ("on_key_press", symbol, 0), ("on_key_release", symbol, 0))

@@ -1,0 +1,129 @@
+"""A small hand-built town and the wire messages about it, for the client's tests.
+
+    west  0 --- 1 --- 2 --- 3   north row: local streets, two-way
+          |     |     |     |
+          4 === 5 === 6 === 7   middle row: an arterial, two-way
+          |     |     |     |
+          8 --- 9 -->10 ..  11  south row: a one-way street (9->10) and a footpath (10..11)
+
+Nodes are 300 m apart, node 8 at (0, 0); the grid is 48 x 32 cells of 25 m from
+(-75, -50) with a lake in the north-west corner (north of y=650 m, west of x=150 m), a
+park in the north-east corner and housing everywhere else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agora.server import protocol as p
+from agora.server.net import messages
+from agora.server.world.types import LandUse, Mode, RoadClass
+from agora.server.world.world import World, WorldMeta
+
+SPACING_M = 300.0
+ORIGIN_M = (-75.0, -50.0)
+LAKE_POINT_M = (-40.0, 710.0)
+BLOCK_CENTRE_M = (450.0, 450.0)  # the middle of a block, 150 m from every road
+
+
+def small_world() -> World:
+    cols, rows = 4, 3
+    xs, ys = np.meshgrid(np.arange(cols) * SPACING_M, (rows - 1 - np.arange(rows)) * SPACING_M)
+    node_x, node_y = xs.ravel().astype(np.float64), ys.ravel().astype(np.float64)
+
+    links: list[tuple[int, int, RoadClass, Mode]] = []
+
+    def two_way(a: int, b: int, cls: RoadClass) -> None:
+        links.append((a, b, cls, Mode.ALL))
+        links.append((b, a, cls, Mode.ALL))
+
+    for a, b in ((0, 1), (1, 2), (2, 3)):
+        two_way(a, b, RoadClass.LOCAL)
+    for a, b in ((4, 5), (5, 6), (6, 7)):
+        two_way(a, b, RoadClass.ARTERIAL)
+    for a, b in ((0, 4), (1, 5), (2, 6), (3, 7), (4, 8), (5, 9), (6, 10), (7, 11)):
+        two_way(a, b, RoadClass.COLLECTOR)
+    two_way(8, 9, RoadClass.LOCAL)
+    links.append((9, 10, RoadClass.LOCAL, Mode.ALL))  # one-way
+    two_way(10, 11, RoadClass.PATH)
+    for i in (-2, -1):
+        links[i] = (links[i][0], links[i][1], links[i][2], Mode.BIKE | Mode.WALK)
+
+    frm = np.array([a for a, _, _, _ in links], dtype=np.int32)
+    to = np.array([b for _, b, _, _ in links], dtype=np.int32)
+    cls = np.array([c for _, _, c, _ in links], dtype=np.uint8)
+    modes = np.array([m for _, _, _, m in links], dtype=np.uint8)
+    twin = np.full(len(links), -1, dtype=np.int32)
+    for i, (a, b, _, _) in enumerate(links):
+        for j, (c, d, _, _) in enumerate(links):
+            if c == b and d == a:
+                twin[i] = j
+    capacity = np.array([{0: 1800.0, 1: 900.0, 2: 600.0, 3: 100.0}[int(c)] for c in cls])
+    speed = np.array([{0: 50.0, 1: 40.0, 2: 30.0, 3: 5.0}[int(c)] for c in cls])
+    lanes = np.array([{0: 2, 1: 1, 2: 1, 3: 1}[int(c)] for c in cls], dtype=np.int8)
+    length = np.hypot(node_x[to] - node_x[frm], node_y[to] - node_y[frm])
+
+    height, width, cell = 32, 48, 25.0
+    land = np.full((height, width), LandUse.HOUSING, dtype=np.uint8)
+    cx = ORIGIN_M[0] + (np.arange(width) + 0.5) * cell
+    cy = ORIGIN_M[1] + (np.arange(height) + 0.5) * cell
+    land[np.ix_(cy > 650.0, cx < 150.0)] = LandUse.WATER
+    land[np.ix_(cy > 650.0, cx > 800.0)] = LandUse.PARK
+
+    arrays = {
+        "grid.land_use": land,
+        "grid.residents": np.ones((height, width), dtype=np.float32),
+        "grid.jobs": np.ones((height, width), dtype=np.float32),
+        "grid.zone": np.zeros((height, width), dtype=np.int32),
+        "network.node_x_m": node_x,
+        "network.node_y_m": node_y,
+        "network.link_from": frm,
+        "network.link_to": to,
+        "network.length_m": length,
+        "network.lanes": lanes,
+        "network.capacity_veh_h": capacity,
+        "network.speed_kmh": speed,
+        "network.road_class": cls,
+        "network.modes": modes,
+        "network.twin": twin,
+        "network.closed": np.zeros(len(links), dtype=bool),
+        "zones.node": np.array([0], dtype=np.int32),
+    }
+    meta = WorldMeta(
+        name="small", title="Small test town", description="hand-built for client tests",
+        attribution="synthetic", cell_m=cell, origin_x_m=ORIGIN_M[0], origin_y_m=ORIGIN_M[1],
+    )
+    return World.from_arrays(meta, arrays)
+
+
+def link_between(world: World, a: int, b: int) -> int:
+    n = world.network
+    hits = np.flatnonzero((n.link_from == a) & (n.link_to == b))
+    assert hits.size == 1, f"no single link {a}->{b}"
+    return int(hits[0])
+
+
+def indicators(vehicle_hours: float = 1234.5, vehicle_km: float = 45678.0, mean_trip_min: float = 12.3) -> p.Indicators:
+    return p.Indicators(
+        vehicle_hours=vehicle_hours, vehicle_km=vehicle_km, mean_trip_min=mean_trip_min,
+        car_trips=5000.0, unserved_trips=0.0, relative_gap=0.001,
+    )
+
+
+def flows_at(world: World, vc: float) -> np.ndarray:
+    """Every link's flow at the same volume/capacity ratio (paths carry none)."""
+    n = world.network
+    return np.where((n.modes & Mode.CAR) != 0, n.capacity_veh_h * vc, 0.0).astype(np.float32)
+
+
+def welcome(world: World, flow: np.ndarray, tick: int = 7, name: str = "ada") -> p.Welcome:
+    snap = messages.snapshot_message("s1", world, tick, flow, indicators())
+    return p.Welcome(player_id=1, name=name, token="t0k", role="player", protocol=p.PROTOCOL_VERSION, snapshot=snap)
+
+
+def delta(
+    world: World, before: np.ndarray, after: np.ndarray, tick: int, closed: tuple[int, ...] = (), **ind: float
+) -> p.Delta:
+    mask = np.zeros(world.network.n_links, dtype=bool)
+    mask[list(closed)] = True
+    return messages.delta_message(tick, before, after, mask, indicators(**ind))
