@@ -73,11 +73,13 @@ def gravity_trips(
 ) -> np.ndarray:
     """Car trips per hour between zones (float64[Z, Z]) from residents and jobs per zone.
 
-    cost_min float64[Z, Z] is the free-flow car time; pairs with an infinite cost and
-    intrazonal pairs get no trips (intrazonal trips do not load the network).
+    cost_min float64[Z, Z] is the free-flow car time; pairs with an infinite or zero cost
+    (no path, or the same zone or node) get no car trips.
     """
     productions = residents.astype(np.float64) * trips_per_resident
-    reachable = np.isfinite(cost_min)
+    # Intrazonal trips and trips between zones that load at the same node never touch the
+    # network: they belong to walking and cycling, which this model does not yet assign.
+    reachable = np.isfinite(cost_min) & (cost_min > 0.0)
     np.fill_diagonal(reachable, False)
     deterrence = np.where(reachable, np.exp(-beta_per_min * np.where(reachable, cost_min, 0.0)), 0.0)
     # A zone whose residents reach no jobs (or whose jobs no resident reaches) would make

@@ -750,16 +750,21 @@ class _TownBuilder:
 
 # -- link attributes ------------------------------------------------------------------------
 
-# (lanes per direction, free-flow speed km/h, capacity per lane veh/h)
+# (lanes per direction, free-flow speed km/h, capacity per lane veh/h). Town streets are
+# interrupted by junctions: capacity = saturation flow x green share, with the base
+# saturation flow of 1,900 veh/h/lane (Highway Capacity Manual 2010, ch. 18) and green
+# shares of about 0.45 on arterials, 0.4 on collectors, and 0.25-0.3 on local streets with
+# parking and priority junctions. Country arterials are uninterrupted (HCM 2010 ch. 15:
+# about 1,700-1,800 veh/h/lane on two-lane rural highways at level terrain).
 _IN_TOWN = {
-    RoadClass.ARTERIAL: (2, 50.0, 1800.0),
-    RoadClass.COLLECTOR: (1, 50.0, 1100.0),
-    RoadClass.LOCAL: (1, 30.0, 600.0),
+    RoadClass.ARTERIAL: (2, 50.0, 850.0),
+    RoadClass.COLLECTOR: (1, 50.0, 750.0),
+    RoadClass.LOCAL: (1, 30.0, 500.0),
     # Paths carry no cars; their speed is a cyclist's, their capacity nominal.
-    RoadClass.PATH: (1, 15.0, 600.0),
+    RoadClass.PATH: (1, 15.0, 500.0),
 }
-_IN_CENTRE = {**_IN_TOWN, RoadClass.COLLECTOR: (1, 40.0, 900.0)}
-_IN_COUNTRY = {**_IN_TOWN, RoadClass.ARTERIAL: (2, 70.0, 1800.0)}
+_IN_CENTRE = {**_IN_TOWN, RoadClass.COLLECTOR: (1, 40.0, 650.0)}
+_IN_COUNTRY = {**_IN_TOWN, RoadClass.ARTERIAL: (2, 70.0, 1700.0)}
 
 
 def _assemble(b: _TownBuilder, lay: _Layout, lu_before_roads: np.ndarray, lu: np.ndarray,

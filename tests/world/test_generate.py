@@ -200,9 +200,9 @@ def test_link_sizes_and_classes(town: World) -> None:
     assert not n.closed.any()
     per_lane = n.capacity_veh_h / n.lanes
     for road_class, lanes, speeds, capacity in (
-        (RoadClass.ARTERIAL, {2}, (50.0, 70.0), (1800.0, 1800.0)),
-        (RoadClass.COLLECTOR, {1}, (40.0, 50.0), (900.0, 1200.0)),
-        (RoadClass.LOCAL, {1}, (30.0, 30.0), (600.0, 600.0)),
+        (RoadClass.ARTERIAL, {2}, (50.0, 70.0), (850.0, 1700.0)),
+        (RoadClass.COLLECTOR, {1}, (40.0, 50.0), (650.0, 750.0)),
+        (RoadClass.LOCAL, {1}, (30.0, 30.0), (500.0, 500.0)),
     ):
         mine = n.road_class == road_class
         assert mine.sum() >= 20
