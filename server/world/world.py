@@ -3,7 +3,7 @@
 A world lives in a folder: `world.toml` (what a person edits: names, attribution, the
 simulation modules and their parameter overrides) and `world.npz` (the arrays).
 
-    world = World.load(default_world_path())
+    world = World.load(resolve_world("default"))
     world.network.closed[17] = True        # edits go through server/world/edits.py
     world.state_hash()                     # sha256 over every array that defines the state
 """
