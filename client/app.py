@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from agora.client.connection import Connection, websocket_url
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         websocket_url(args.server)
     except ValueError as exc:
-        print(f"agora play: {exc}")
+        print(f"agora play: {exc}", file=sys.stderr)
         return 2
     # Imported here because arcade and pyglet take a while to load, and every other
     # `agora` subcommand imports this module to register `play`.

@@ -5,6 +5,8 @@ Plain functions of the city and the messages, so the wording is tested without a
 
 from __future__ import annotations
 
+import numpy as np
+
 from agora.client import palette
 from agora.client.city import City
 from agora.server import protocol as p
@@ -38,7 +40,7 @@ def link_summary(city: City, link: int) -> tuple[str, str, str]:
     if city.closed[link]:
         return head, f"Closed to cars (capacity {cap:,.0f} veh/h when open).", "Press C to reopen it to cars."
     vc = float(city.volume_capacity()[link])
-    klass = palette.TRAFFIC_CLASSES[int(palette.traffic_class(vc))].label.split(",")[0]
+    klass = palette.TRAFFIC_CLASSES[int(palette.traffic_class(np.array([vc]))[0])].label.split(",")[0]
     return (
         head,
         f"Flow {flow:,.0f} of {cap:,.0f} veh/h capacity: v/c {vc:.2f}, {klass}.",

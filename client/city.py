@@ -119,7 +119,7 @@ class City:
 
     def car_link(self) -> np.ndarray:
         """bool[L]: links cars may use when open (the rest are paths for feet and bikes)."""
-        return (self.modes & CAR_BIT) != 0
+        return np.asarray((self.modes & CAR_BIT) != 0)
 
     def volume_capacity(self) -> np.ndarray:
         """float64[L]: flow over capacity; 0 where the capacity is not positive."""

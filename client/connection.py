@@ -174,13 +174,16 @@ def _is_loopback(url: str) -> bool:
 
 
 def _decode(frame: str | bytes) -> Incoming:
+    message: Incoming
     try:
         if isinstance(frame, bytes):
-            return p.server_msgpack_decoder.decode(frame)
-        return p.server_json_decoder.decode(frame)
+            message = p.server_msgpack_decoder.decode(frame)
+        else:
+            message = p.server_json_decoder.decode(frame)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         log.warning("skipped a message the client cannot read: %s", exc)
         return Unreadable(str(exc))
+    return message
 
 
 def _reason(exc: BaseException) -> str:

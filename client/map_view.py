@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from arcade.context import ArcadeContext
-from arcade.gl import BufferDescription
+from arcade.gl import BufferDescription, Framebuffer
 
 from agora.client import palette
 from agora.client.city import City
@@ -121,7 +121,14 @@ class MapView:
     def __init__(self, ctx: ArcadeContext, city: City) -> None:
         self.ctx = ctx
         self.city = city
-        self.selected: int | None = None
+        self._selected: int | None = None
+        # Bumped by every change to what the map shows; the cached picture is redrawn
+        # only when it or the view moved on.
+        self._version = 0
+        self._drawn: tuple[object, ...] | None = None
+        self._msaa_fbo: Framebuffer | None = None
+        self._plain_fbo: Framebuffer | None = None
+        self._samples = min(4, int(ctx.info.MAX_SAMPLES))
 
         self._land_program = ctx.program(vertex_shader=_LAND_VERTEX, fragment_shader=_LAND_FRAGMENT)
         self._road_program = ctx.program(vertex_shader=_ROAD_VERTEX, fragment_shader=_ROAD_FRAGMENT)
@@ -141,6 +148,14 @@ class MapView:
         )
         self._land_quad = ctx.geometry(
             [BufferDescription(ctx.buffer(data=quad.tobytes()), "2f 2f", ["in_pos", "in_uv"])],
+            mode=ctx.TRIANGLES,
+        )
+        screen = np.array(
+            [[-1, -1, 0, 0], [1, -1, 1, 0], [1, 1, 1, 1], [-1, -1, 0, 0], [1, 1, 1, 1], [-1, 1, 0, 1]],
+            dtype=np.float32,
+        )
+        self._screen_quad = ctx.geometry(
+            [BufferDescription(ctx.buffer(data=screen.tobytes()), "2f 2f", ["in_pos", "in_uv"])],
             mode=ctx.TRIANGLES,
         )
 
@@ -172,8 +187,19 @@ class MapView:
         )
         self.refresh_links()
 
+    @property
+    def selected(self) -> int | None:
+        return self._selected
+
+    @selected.setter
+    def selected(self, link: int | None) -> None:
+        if link != self._selected:
+            self._selected = link
+            self._version += 1
+
     def refresh_links(self) -> None:
         """Rewrite the per-link colours and styles from the city (after a delta)."""
+        self._version += 1
         if self.city.n_links == 0:
             return
         self._color_buffer.write(np.ascontiguousarray(palette.link_rgba(self.city)).tobytes())
@@ -210,7 +236,46 @@ class MapView:
 
     # -- drawing ---------------------------------------------------------------------
 
-    def draw(self, viewport: Viewport) -> None:
+    def draw(self, viewport: Viewport, framebuffer_size: tuple[int, int]) -> None:
+        """Paint the map over the whole window, re-rendering it only if something changed.
+
+        At 20,000 links a software renderer needs tens of milliseconds for the roads, so
+        the finished map is kept in an offscreen texture and each frame only copies it.
+        """
+        key = (self._version, viewport.clip_transform(), viewport.window_size, framebuffer_size)
+        if key != self._drawn or self._plain_fbo is None:
+            self._render_offscreen(viewport, framebuffer_size)
+            self._drawn = key
+        assert self._plain_fbo is not None
+        self._land_program["u_scale"] = (1.0, 1.0)
+        self._land_program["u_offset"] = (0.0, 0.0)
+        self._plain_fbo.color_attachments[0].use(0)
+        self._land_program["u_land"] = 0
+        self._screen_quad.render(self._land_program)
+
+    def _render_offscreen(self, viewport: Viewport, size: tuple[int, int]) -> None:
+        if self._plain_fbo is None or self._plain_fbo.size != size:
+            ctx = self.ctx
+            self._plain_fbo = ctx.framebuffer(color_attachments=[ctx.texture(size, components=4)])
+            # Multisampling keeps the road edges smooth, as on the window's own buffer.
+            self._msaa_fbo = (
+                ctx.framebuffer(color_attachments=[ctx.texture(size, components=4, samples=self._samples)])
+                if self._samples > 1
+                else None
+            )
+        target = self._msaa_fbo or self._plain_fbo
+        with target.activate():
+            target.clear(color=palette.BACKGROUND)
+            self._render(viewport)
+        if self._msaa_fbo is not None:
+            active = self.ctx.active_framebuffer
+            self.ctx.copy_framebuffer(self._msaa_fbo, self._plain_fbo, depth=False)
+            # The copy leaves GL's read and draw bindings on the two offscreen buffers
+            # behind arcade's back: bind the window's again, or drawing and reading the
+            # screen would go to the wrong place.
+            active.use(force=True)
+
+    def _render(self, viewport: Viewport) -> None:
         scale, offset = viewport.clip_transform()
         self._land_program["u_scale"] = scale
         self._land_program["u_offset"] = offset

@@ -70,7 +70,7 @@ def land_use_rgba(city: City) -> np.ndarray:
         + [UNKNOWN_LAND_USE] * (256 - len(city.land_use_names)),
         dtype=np.uint8,
     )
-    return lut[city.land_use]
+    return np.asarray(lut[city.land_use])
 
 
 def traffic_class(vc: np.ndarray) -> np.ndarray:
@@ -82,7 +82,7 @@ def traffic_class(vc: np.ndarray) -> np.ndarray:
 def link_rgba(city: City) -> np.ndarray:
     """uint8[L, 4]: the fill colour of every link now."""
     table = np.array([c.color for c in TRAFFIC_CLASSES], dtype=np.uint8)
-    rgba = table[traffic_class(city.volume_capacity())]
+    rgba: np.ndarray = table[traffic_class(city.volume_capacity())]
     rgba[~city.car_link()] = PATH_COLOR
     rgba[city.closed] = CLOSED_COLOR
     return rgba
@@ -95,4 +95,4 @@ def link_width_px(city: City) -> np.ndarray:
         dtype=np.float32,
     )
     codes = np.clip(city.road_class, 0, len(city.road_class_names))
-    return by_code[codes]
+    return np.asarray(by_code[codes])

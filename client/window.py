@@ -196,7 +196,7 @@ class PlayWindow(arcade.Window):
     def on_draw(self) -> None:
         self.clear()
         if self.map_view is not None and self.map_viewport is not None:
-            self.map_view.draw(self.map_viewport)
+            self.map_view.draw(self.map_viewport, self.get_framebuffer_size())
         width, height = self.get_size()
         self.hud.draw(self.hud_screen(), width, height)
 

@@ -235,3 +235,18 @@ def test_real_x_input_selects_and_closes(joined, fake_link, world) -> None:  # t
     while not fake_link.sent and time.monotonic() < deadline:
         pump(joined, 1)
     assert fake_link.sent == [p.CloseLink(link=link)]
+
+
+def test_a_resync_replaces_the_city_and_keeps_the_view_and_selection(joined, world, flows) -> None:  # type: ignore[no-untyped-def]
+    link = towns.link_between(world, 4, 5)
+    click(joined, *anchor(joined, link))
+    joined.map_viewport.zoom_at(640, 400, 1.5)
+    view = (joined.map_viewport.center_m, joined.map_viewport.px_per_m)
+    calmer = flows.copy()
+    calmer[link] = 0.2 * 1800.0
+    joined.link.messages.put(p.Resync(snapshot=towns.welcome(world, calmer, tick=30).snapshot))
+    image = grab(joined)
+    assert joined.city.tick == 30
+    assert joined.selected == link
+    assert (joined.map_viewport.center_m, joined.map_viewport.px_per_m) == view
+    assert greenish(pixel(image, *anchor(joined, link)))
