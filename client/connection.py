@@ -138,7 +138,7 @@ class Connection:
                     )
                 )
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-                self._lost(f"Cannot reach the server at {self.url}: {_reason(exc)}", was_open=False)
+                self._lost(f"No answer from {self.url}: {_reason(exc)}", was_open=False)
                 return
             with self._lock:
                 self._ws = ws

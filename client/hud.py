@@ -184,6 +184,7 @@ class Hud:
         head, detail, kind = status
         self._status_head.text = head
         self._status_detail.text = detail
+        self._status_detail.width = int(min(700, width - 6 * PAD))
         w = min(max(self._status_head.content_width, self._status_detail.content_width) + 4 * PAD, width - 2 * PAD)
         h = self._status_detail.content_height + 72
         left, bottom = (width - w) / 2, (height - h) / 2

@@ -175,7 +175,7 @@ def test_a_refused_join_is_shown_and_the_window_survives_the_close(play_window, 
 def test_an_unreachable_server_is_shown(play_window, fake_link) -> None:  # type: ignore[no-untyped-def]
     from agora.client.connection import ConnectionLost
 
-    fake_link.messages.put(ConnectionLost("Cannot reach the server at ws://127.0.0.1:9/ws: refused", was_open=False))
+    fake_link.messages.put(ConnectionLost("No answer from ws://127.0.0.1:9/ws: refused", was_open=False))
     pump(play_window)
     assert play_window.status[0] == "Cannot reach the server"
 
