@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from agora.server.world.generate import DEFAULT_SEED, add_parser, generate_town
+from agora.server.world.shapes import land_components
 from agora.server.world.types import LandUse, Mode, RoadClass
 from agora.server.world.world import World, worlds_root
 
@@ -17,25 +17,6 @@ from agora.server.world.world import World, worlds_root
 @pytest.fixture(scope="module")
 def town() -> World:
     return generate_town()
-
-
-def _land_pieces(water: np.ndarray) -> np.ndarray:
-    """4-connected pieces of land labelled 0, 1, ...; water -1."""
-    label = np.where(water, -1, -2)
-    count = 0
-    for start in zip(*np.nonzero(label == -2)):
-        if label[start] != -2:
-            continue
-        label[start] = count
-        queue = deque([start])
-        while queue:
-            r, c = queue.popleft()
-            for nr, nc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
-                if 0 <= nr < water.shape[0] and 0 <= nc < water.shape[1] and label[nr, nc] == -2:
-                    label[nr, nc] = count
-                    queue.append((nr, nc))
-        count += 1
-    return label
 
 
 def _cell(world: World, x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +99,7 @@ def test_every_kind_of_land_is_there(town: World) -> None:
 
 
 def test_the_river_splits_the_map_from_west_to_east(town: World) -> None:
-    pieces = _land_pieces(town.grid.land_use == LandUse.WATER)
+    pieces = land_components(town.grid.land_use == LandUse.WATER)
     assert pieces.max() == 1, "the river should leave exactly a north bank and a south bank"
     water = town.grid.land_use == LandUse.WATER
     assert water[:, 0].any() and water[:, -1].any()
@@ -127,7 +108,7 @@ def test_the_river_splits_the_map_from_west_to_east(town: World) -> None:
 def test_the_river_is_crossed_only_on_three_or_four_bridges(town: World) -> None:
     g, n = town.grid, town.network
     water = g.land_use == LandUse.WATER
-    pieces = _land_pieces(water)
+    pieces = land_components(water)
     rows, cols = _cell(town, n.node_x_m, n.node_y_m)
     node_bank = pieces[rows, cols]
     assert (node_bank >= 0).all(), "no node may stand in the river"
