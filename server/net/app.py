@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Mapping, Sequence
 
 import msgspec
 from starlette.applications import Starlette
@@ -26,7 +26,7 @@ from agora.server.net.runner import SessionRunner
 log = logging.getLogger("agora.net")
 
 
-def decode_frame(frame: dict[str, object]) -> tuple[p.ClientMessage | None, p.Error | None, bool]:
+def decode_frame(frame: Mapping[str, Any]) -> tuple[p.ClientMessage | None, p.Error | None, bool]:
     """(message, error, is_json) for one received websocket frame."""
     text, data = frame.get("text"), frame.get("bytes")
     is_json = text is not None

@@ -20,9 +20,13 @@ Board = dict[str, np.ndarray]
 
 
 class Module(Protocol):
-    name: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
+    # Read-only members, so that a module's fixed tuple of names satisfies them.
+    @property
+    def name(self) -> str: ...
+    @property
+    def inputs(self) -> tuple[str, ...]: ...
+    @property
+    def outputs(self) -> tuple[str, ...]: ...
 
     def step(self, board: Board) -> None: ...
 

@@ -47,37 +47,37 @@ class EventLog:
         self._create()
 
     def _create(self) -> None:
-        self.db["sessions"].create(
+        self.db.table("sessions").create(
             {"id": str, "code": str, "world": str, "world_hash": str, "seed": int,
              "created_at": str, "server_version": str},
             pk="id", if_not_exists=True,
         )
-        self.db["players"].create(
+        self.db.table("players").create(
             {"session": str, "id": int, "name": str, "role": str, "joined_at": str},
             pk=("session", "id"), foreign_keys=[("session", "sessions", "id")], if_not_exists=True,
         )
-        self.db["events"].create(
+        self.db.table("events").create(
             {"session": str, "seq": int, "tick": int, "player_id": int, "player": str,
              "command": str, "payload": str, "logged_at": str},
             pk=("session", "seq"), foreign_keys=[("session", "sessions", "id")], if_not_exists=True,
         )
 
     def open_session(self, session: Session, world_hash: str) -> None:
-        self.db["sessions"].insert(
+        self.db.table("sessions").insert(
             {"id": session.id, "code": session.code, "world": session.world.meta.name,
              "world_hash": world_hash, "seed": session.seed, "created_at": _now(),
              "server_version": __version__},
         )
 
     def add_player(self, session_id: str, player: Player) -> None:
-        self.db["players"].insert(
+        self.db.table("players").insert(
             {"session": session_id, "id": int(player.id), "name": player.name,
              "role": str(player.role), "joined_at": _now()},
         )
 
     def append(self, session_id: str, order: Order) -> None:
         """Commit one accepted order; raises if it cannot be made durable."""
-        self.db["events"].insert(
+        self.db.table("events").insert(
             {"session": session_id, "seq": order.seq, "tick": order.tick,
              "player_id": int(order.player_id), "player": order.player_name,
              "command": command_name(order.command),

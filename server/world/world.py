@@ -52,7 +52,8 @@ class Grid:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.land_use.shape  # type: ignore[return-value]
+        height, width = self.land_use.shape
+        return int(height), int(width)
 
 
 @dataclass
@@ -84,7 +85,8 @@ class Network:
         return self.length_m / (self.speed_kmh * (1000.0 / 60.0))
 
     def car_usable(self) -> np.ndarray:
-        return ((self.modes & Mode.CAR) != 0) & ~self.closed
+        usable: np.ndarray = ((self.modes & Mode.CAR) != 0) & ~self.closed
+        return usable
 
 
 _DTYPES: dict[str, np.dtype] = {
@@ -211,7 +213,8 @@ class World:
         folder.mkdir(parents=True, exist_ok=True)
         _atomic_write(folder / "world.toml", msgspec.toml.encode(self.meta))
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
-            np.savez_compressed(tmp, **self.arrays())
+            # numpy's stub types **kwds after allow_pickle too narrowly; the call is right.
+            np.savez_compressed(tmp, **self.arrays())  # type: ignore[arg-type]
         os.replace(tmp.name, folder / "world.npz")
 
 
