@@ -73,7 +73,8 @@ class SessionRunner:
                 next_tick = max(next_tick + self.tick_seconds, loop.time())
 
     async def _tick(self) -> None:
-        # The simulation runs off the event loop so sockets keep flowing while it computes.
+        # The simulation runs off the event loop so sockets keep flowing while it computes;
+        # the numba kernels release the GIL (nogil=True) for that to hold.
         applied = await asyncio.to_thread(self.session.advance)
         tick = self.session.tick
         for order in applied:

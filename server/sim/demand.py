@@ -14,7 +14,7 @@ from numba import njit
 from agora.server.sim.paths import forward_star, skim
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def furness(
     productions: np.ndarray,
     attractions: np.ndarray,

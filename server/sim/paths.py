@@ -47,14 +47,14 @@ def forward_star(
     return first_out, out_links
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _heap_less(a: int, b: int, dist: np.ndarray) -> bool:
     # Ties on distance go to the lower node index so that the tree never depends on
     # the heap's internal history.
     return dist[a] < dist[b] or (dist[a] == dist[b] and a < b)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sift_up(heap: np.ndarray, pos: np.ndarray, i: int, dist: np.ndarray) -> None:
     node = heap[i]
     while i > 0:
@@ -68,7 +68,7 @@ def _sift_up(heap: np.ndarray, pos: np.ndarray, i: int, dist: np.ndarray) -> Non
     pos[node] = i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sift_down(heap: np.ndarray, pos: np.ndarray, size: int, dist: np.ndarray) -> None:
     i = 0
     node = heap[0]
@@ -87,7 +87,7 @@ def _sift_down(heap: np.ndarray, pos: np.ndarray, size: int, dist: np.ndarray) -
     pos[node] = i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def shortest_path_tree_into(
     first_out: np.ndarray,
     out_links: np.ndarray,
@@ -119,7 +119,7 @@ def shortest_path_tree_into(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _tree(
     first_out: np.ndarray,
     out_links: np.ndarray,
@@ -176,7 +176,7 @@ def _tree(
     return n_settled
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def shortest_path_tree(
     first_out: np.ndarray,
     out_links: np.ndarray,
@@ -202,7 +202,7 @@ def shortest_path_tree(
     return dist, pred_link, settled[:n].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def load_origin(
     link_from: np.ndarray,
     dist: np.ndarray,
@@ -230,7 +230,7 @@ def load_origin(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _load(
     link_from: np.ndarray,
     dist: np.ndarray,
@@ -269,7 +269,7 @@ def _load(
     return unloaded
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def all_or_nothing(
     first_out: np.ndarray,
     out_links: np.ndarray,
@@ -309,7 +309,7 @@ def all_or_nothing(
     return unloaded
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _has_demand(demand_row: np.ndarray, origin_zone: int) -> bool:
     for d in range(demand_row.shape[0]):
         if d != origin_zone and demand_row[d] != 0.0:
@@ -317,7 +317,7 @@ def _has_demand(demand_row: np.ndarray, origin_zone: int) -> bool:
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def skim(
     first_out: np.ndarray,
     out_links: np.ndarray,

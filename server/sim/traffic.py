@@ -40,7 +40,7 @@ class Assignment(NamedTuple):
     unserved_trips: float  # demand with no path (not assigned)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _power(base: float, exponent: float) -> float:
     # BPR exponents are nearly always small integers (4 in most tables), and pow() is
     # the bulk of the time in the line search; repeated squaring is several times faster.
@@ -57,7 +57,7 @@ def _power(base: float, exponent: float) -> float:
     return float(base**exponent)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bpr_time_into(
     free_time: np.ndarray,
     capacity: np.ndarray,
@@ -75,7 +75,7 @@ def bpr_time_into(
         out[i] = free_time[i] * (1.0 + alpha[i] * _power(flow[i] / capacity[i], beta[i]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bpr_time(
     free_time: np.ndarray,
     capacity: np.ndarray,
@@ -89,7 +89,7 @@ def bpr_time(
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bpr_slope_into(
     free_time: np.ndarray,
     capacity: np.ndarray,
@@ -112,7 +112,7 @@ def bpr_slope_into(
             out[i] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def beckmann(
     free_time: np.ndarray,
     capacity: np.ndarray,
@@ -132,7 +132,7 @@ def beckmann(
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def total_travel_time(time: np.ndarray, flow: np.ndarray) -> float:
     """Sum of time * flow over links (float64[L] each), in link order."""
     total = 0.0
@@ -141,7 +141,7 @@ def total_travel_time(time: np.ndarray, flow: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sum_rows(rows: np.ndarray, out: np.ndarray) -> None:
     out[:] = 0.0
     for o in range(rows.shape[0]):
@@ -149,7 +149,7 @@ def _sum_rows(rows: np.ndarray, out: np.ndarray) -> None:
             out[i] += rows[o, i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _node_balance(flow: np.ndarray, link_from: np.ndarray, link_to: np.ndarray, out: np.ndarray) -> None:
     out[:] = 0.0
     for i in range(flow.shape[0]):
@@ -157,7 +157,7 @@ def _node_balance(flow: np.ndarray, link_from: np.ndarray, link_to: np.ndarray, 
         out[link_to[i]] -= flow[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _warm_flow_is_feasible(
     warm: np.ndarray,
     aon: np.ndarray,
@@ -189,7 +189,7 @@ def _warm_flow_is_feasible(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _direction_derivative(
     flow: np.ndarray,
     direction: np.ndarray,
@@ -219,7 +219,7 @@ def _direction_derivative(
     return g, h
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _line_search(
     flow: np.ndarray,
     direction: np.ndarray,
@@ -264,7 +264,7 @@ def _line_search(
     return 0.5 * (lo + hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _weighted_dot(weight: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     total = 0.0
     for i in range(weight.shape[0]):
@@ -272,7 +272,7 @@ def _weighted_dot(weight: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _combine(
     out: np.ndarray,
     out_total: np.ndarray,
@@ -290,7 +290,7 @@ def _combine(
     _sum_rows(out, out_total)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def initial_flows(
     first_out: np.ndarray,
     out_links: np.ndarray,
@@ -353,7 +353,7 @@ def initial_flows(
     return unserved, resets
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def equilibrate(
     first_out: np.ndarray,
     out_links: np.ndarray,
