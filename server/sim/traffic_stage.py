@@ -29,17 +29,24 @@ class Traffic:
         self.iterations_per_tick = iterations_per_tick
         self.target_gap = target_gap
         self._star: tuple[np.ndarray, np.ndarray] | None = None
+        self._topology: tuple[int, int] = (-1, -1)
 
     def step(self, board: Board) -> None:
         n_nodes = board["node_x_m"].shape[0]
-        if self._star is None:  # the topology is fixed; closures only change `usable`
+        n_links = board["link_from"].shape[0]
+        # Closures only change `usable`; a new road changes the topology and the star.
+        if self._star is None or self._topology != (n_nodes, n_links):
             self._star = forward_star(n_nodes, board["link_from"], board["link_to"])
+            self._topology = (n_nodes, n_links)
+        warm = board.get("origin_flow_veh_h")
+        if warm is not None and warm.shape[1] < n_links:  # new links start empty
+            warm = np.pad(warm, ((0, 0), (0, n_links - warm.shape[1])))
         result = assign(
             n_nodes, board["link_from"], board["link_to"], board["link_free_time_min"],
             board["link_capacity_veh_h"], self.alpha, self.beta, board["link_car_usable"],
             board["zone_node"], board["od_car_trips_h"],
             target_gap=self.target_gap, max_iter=self.iterations_per_tick,
-            warm=board.get("origin_flow_veh_h"), star=self._star,
+            warm=warm, star=self._star,
         )
         board["origin_flow_veh_h"] = result.origin_flow_veh_h
         board["link_flow_veh_h"] = result.flow_veh_h

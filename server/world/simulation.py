@@ -40,19 +40,32 @@ def model_parameters() -> dict[str, dict[str, Any]]:
 
 def world_board(world: World) -> Board:
     """The world's arrays under the names the simulation modules use."""
-    n = world.network
+    n, lines = world.network, world.lines
     return {
         "node_x_m": n.node_x_m,
         "node_y_m": n.node_y_m,
         "link_from": n.link_from,
         "link_to": n.link_to,
         "link_length_m": n.length_m,
+        "link_lanes": n.lanes,
         "link_capacity_veh_h": n.capacity_veh_h,
+        "link_speed_kmh": n.speed_kmh,
         "link_free_time_min": n.free_time_min(),
+        "link_modes": n.modes,
+        "link_road_class": n.road_class,
         "link_car_usable": n.car_usable(),
+        "link_bus_lane": n.bus_lane,
+        "link_bike_lane": n.bike_lane,
+        "link_toll_eur": n.toll_eur,
+        "line_first": lines.first,
+        "line_link": lines.link,
+        "line_stop": lines.stop,
+        "line_headway_min": lines.headway_min,
         "zone_node": world.zone_node,
         "zone_residents": world.zone_totals(world.grid.residents),
         "zone_jobs": world.zone_totals(world.grid.jobs),
+        "zone_school_places": world.zone_totals(world.grid.school_places),
+        "zone_shops": world.zone_totals(world.grid.shops),
     }
 
 
@@ -78,10 +91,14 @@ class Simulation:
         self.pipeline.step(self.board, timings_s)
         self.tick += 1
 
+    def refresh(self) -> None:
+        """Re-read the world after an edit; the next step simulates the edited world."""
+        self.board.update(world_board(self.world))
+
     def set_closed(self, links: list[int], closed: bool) -> None:
         """Close links to cars (or reopen them); the next step routes around them."""
         self.world.network.closed[links] = closed
-        self.board["link_car_usable"] = self.world.network.car_usable()
+        self.refresh()
 
     def indicators(self) -> dict[str, float]:
         return {name: float(self.board.get(f"indicator.{name}", np.nan)) for name in INDICATORS}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib.resources import files
 from pathlib import Path
 
@@ -49,6 +49,14 @@ class Grid:
     residents: np.ndarray  # float32, people living in the cell
     jobs: np.ndarray  # float32, jobs located in the cell
     zone: np.ndarray  # int32, demand zone of the cell (-1: none, e.g. water)
+    # Destinations of the non-work trip purposes; zeros when a world has none.
+    school_places: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # pupils
+    shops: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # retail/service jobs
+
+    def __post_init__(self) -> None:
+        for name in ("school_places", "shops"):
+            if getattr(self, name).size == 0 and self.land_use.size:
+                setattr(self, name, np.zeros(self.land_use.shape, np.float32))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -72,6 +80,15 @@ class Network:
     modes: np.ndarray  # uint8[L], Mode bits
     twin: np.ndarray  # int32[L], opposite link or -1
     closed: np.ndarray  # bool[L], closed to cars by a player's edit
+    bus_lane: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))  # bool[L]
+    bike_lane: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))  # bool[L]
+    toll_eur: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # per car passage
+
+    def __post_init__(self) -> None:
+        n = self.link_from.shape[0]
+        for name, dtype in (("bus_lane", np.bool_), ("bike_lane", np.bool_), ("toll_eur", np.float64)):
+            if getattr(self, name).shape[0] != n and getattr(self, name).size == 0:
+                setattr(self, name, np.zeros(n, dtype))
 
     @property
     def n_nodes(self) -> int:
@@ -89,11 +106,34 @@ class Network:
         return usable
 
 
+@dataclass
+class Lines:
+    """Bus lines: each a route over consecutive links, with a stop at the end of some."""
+
+    first: np.ndarray  # int64[M+1], line m's route is link[first[m]:first[m+1]]
+    link: np.ndarray  # int32[K], the links of every route, in driving order
+    stop: np.ndarray  # bool[K], the bus stops at the end node of this route link
+    headway_min: np.ndarray  # float64[M], minutes between buses
+
+    @classmethod
+    def empty(cls) -> Lines:
+        return cls(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.bool_), np.zeros(0, np.float64))
+
+    @property
+    def n_lines(self) -> int:
+        return int(self.headway_min.shape[0])
+
+    def route(self, line: int) -> np.ndarray:
+        return self.link[self.first[line] : self.first[line + 1]]
+
+
 _DTYPES: dict[str, np.dtype] = {
     "grid.land_use": np.dtype(np.uint8),
     "grid.residents": np.dtype(np.float32),
     "grid.jobs": np.dtype(np.float32),
     "grid.zone": np.dtype(np.int32),
+    "grid.school_places": np.dtype(np.float32),
+    "grid.shops": np.dtype(np.float32),
     "network.node_x_m": np.dtype(np.float64),
     "network.node_y_m": np.dtype(np.float64),
     "network.link_from": np.dtype(np.int32),
@@ -106,8 +146,18 @@ _DTYPES: dict[str, np.dtype] = {
     "network.modes": np.dtype(np.uint8),
     "network.twin": np.dtype(np.int32),
     "network.closed": np.dtype(np.bool_),
+    "network.bus_lane": np.dtype(np.bool_),
+    "network.bike_lane": np.dtype(np.bool_),
+    "network.toll_eur": np.dtype(np.float64),
     "zones.node": np.dtype(np.int32),
+    "lines.first": np.dtype(np.int64),
+    "lines.link": np.dtype(np.int32),
+    "lines.stop": np.dtype(np.bool_),
+    "lines.headway_min": np.dtype(np.float64),
 }
+# Arrays added after the first worlds were written: a file without them gets these.
+_OPTIONAL = {"grid.school_places", "grid.shops", "network.bus_lane", "network.bike_lane",
+             "network.toll_eur", "lines.first", "lines.link", "lines.stop", "lines.headway_min"}
 
 
 @dataclass
@@ -116,6 +166,7 @@ class World:
     grid: Grid
     network: Network
     zone_node: np.ndarray  # int32[Z], the network node each zone's trips start and end at
+    lines: Lines = field(default_factory=Lines.empty)
 
     @property
     def n_zones(self) -> int:
@@ -137,26 +188,30 @@ class World:
             for f in fields(part):
                 out[f"{prefix}.{f.name}"] = getattr(part, f.name)
         out["zones.node"] = self.zone_node
+        for f in fields(self.lines):
+            out[f"lines.{f.name}"] = getattr(self.lines, f.name)
         return out
 
     @classmethod
     def from_arrays(cls, meta: WorldMeta, arrays: dict[str, np.ndarray]) -> World:
-        missing = sorted(set(_DTYPES) - set(arrays))
+        missing = sorted(set(_DTYPES) - set(arrays) - _OPTIONAL)
         if missing:
             raise WorldError(f"world {meta.name!r} lacks the arrays {', '.join(missing)}")
-        typed = {name: np.ascontiguousarray(arrays[name], dtype=dt) for name, dt in _DTYPES.items()}
-        grid = Grid(**{n.split(".", 1)[1]: a for n, a in typed.items() if n.startswith("grid.")})
-        network = Network(
-            **{n.split(".", 1)[1]: a for n, a in typed.items() if n.startswith("network.")}
-        )
-        world = cls(meta=meta, grid=grid, network=network, zone_node=typed["zones.node"])
+        typed = {name: np.ascontiguousarray(arrays[name], dtype=dt) for name, dt in _DTYPES.items() if name in arrays}
+
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {n.split(".", 1)[1]: a for n, a in typed.items() if n.startswith(prefix + ".")}
+
+        lines = Lines(**part("lines")) if "lines.first" in typed else Lines.empty()
+        world = cls(meta=meta, grid=Grid(**part("grid")), network=Network(**part("network")),
+                    zone_node=typed["zones.node"], lines=lines)
         world.validate()
         return world
 
     def validate(self) -> None:
         """Raise WorldError naming the first inconsistency found."""
         g, n = self.grid, self.network
-        for name in ("residents", "jobs", "zone"):
+        for name in ("residents", "jobs", "zone", "school_places", "shops"):
             if getattr(g, name).shape != g.shape:
                 raise WorldError(f"grid layer {name} has shape {getattr(g, name).shape}, expected {g.shape}")
         if n.node_y_m.shape != n.node_x_m.shape:
@@ -175,6 +230,21 @@ class World:
             raise WorldError(f"link {int(np.argmax(bad_twin))} has a twin outside the network")
         if (n.length_m <= 0).any() or (n.speed_kmh <= 0).any() or (n.capacity_veh_h <= 0).any():
             raise WorldError("every link needs a positive length, speed and capacity")
+        lines = self.lines
+        if lines.first.shape != (lines.n_lines + 1,) or lines.first[0] != 0 or lines.first[-1] != lines.link.shape[0]:
+            raise WorldError("lines.first must hold n_lines + 1 offsets from 0 to the number of route links")
+        if lines.stop.shape != lines.link.shape or (lines.headway_min <= 0).any():
+            raise WorldError("every route link needs a stop flag and every line a positive headway")
+        if lines.link.size and (lines.link.min() < 0 or lines.link.max() >= n.n_links):
+            raise WorldError("a bus line runs over a link outside the network")
+        for m in range(lines.n_lines):
+            route = lines.route(m)
+            if (n.link_to[route[:-1]] != n.link_from[route[1:]]).any():
+                raise WorldError(f"bus line {m} is not a connected route: consecutive links must meet")
+            if not (n.modes[route] & Mode.BUS).all():
+                raise WorldError(f"bus line {m} runs over a link buses may not use")
+        if (n.toll_eur < 0).any():
+            raise WorldError("tolls cannot be negative")
         if g.zone.size and g.zone.max() >= self.n_zones:
             raise WorldError(f"grid.zone names zone {int(g.zone.max())} but there are {self.n_zones} zones")
         codes = set(int(c) for c in np.unique(g.land_use))
