@@ -69,8 +69,86 @@ class ReopenLink(Struct, tag="reopen_link", tag_field="type", frozen=True, forbi
     link: int
 
 
-Command = CloseLink | ReopenLink
-ClientMessage = Hello | CloseLink | ReopenLink
+class SetLanes(Struct, tag="set_lanes", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Change the car lanes of links (a road diet removes one); capacity scales per lane."""
+
+    links: list[int]
+    lanes: int
+
+
+class SetSpeedLimit(Struct, tag="set_speed_limit", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Change the speed limit (free-flow speed) of links, in km/h."""
+
+    links: list[int]
+    speed_kmh: float
+
+
+class MakeOneWay(Struct, tag="make_one_way", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Keep cars and buses to this link's direction; the opposite direction stays open
+    to bikes and walkers (contraflow cycling)."""
+
+    link: int
+
+
+class AddBusLane(Struct, tag="add_bus_lane", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Give one car lane of each link to buses: buses skip the queue, cars lose a lane."""
+
+    links: list[int]
+
+
+class AddBikeLane(Struct, tag="add_bike_lane", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Paint a bike lane on links: cycling there is perceived as safer and quicker."""
+
+    links: list[int]
+
+
+class SetToll(Struct, tag="set_toll", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Charge cars this toll (EUR) for each passage of each link; 0 removes the toll."""
+
+    links: list[int]
+    toll_eur: float
+
+
+class AddBusLine(Struct, tag="add_bus_line", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A new bus line over consecutive links, stopping at the end of every link unless
+    `stops` (one flag per link) says otherwise."""
+
+    route: list[int]
+    headway_min: float
+    stops: list[bool] | None = None
+
+
+class SetHeadway(Struct, tag="set_headway", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Run a bus line more or less often: minutes between buses."""
+
+    line: int
+    headway_min: float
+
+
+class AddRoad(Struct, tag="add_road", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Build a new road between two existing nodes, straight, of a road class."""
+
+    from_node: int
+    to_node: int
+    road_class: Literal["arterial", "collector", "local"]
+    lanes: int = 1
+    speed_kmh: float = 30.0
+    two_way: bool = True
+
+
+Command = (
+    CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane | AddBikeLane
+    | SetToll | AddBusLine | SetHeadway | AddRoad
+)
+ClientMessage = (
+    Hello | CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane
+    | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad
+)
+
+
+def tag_of(message: Struct) -> str:
+    """A message's wire tag, e.g. "close_link"."""
+    return str(type(message).__struct_config__.tag)
 
 
 # ---------------------------------------------------------------- server -> client
@@ -105,6 +183,13 @@ class Network(Struct, frozen=True, forbid_unknown_fields=True):
     road_class_names: list[str]
     modes: Array  # uint8[L], bit mask: 1 car, 2 bus, 4 bike, 8 walk
     twin: Array  # int32[L], the opposite link of a two-way street, or -1
+    bus_lane: Array  # bool[L]
+    bike_lane: Array  # bool[L]
+    toll_eur: Array  # float64[L], per car passage
+    line_first: Array  # int64[M+1], bus line m runs over line_link[line_first[m]:line_first[m+1]]
+    line_link: Array  # int32[K]
+    line_stop: Array  # bool[K], a stop at the end of that route link
+    line_headway_min: Array  # float64[M]
 
 
 class Indicators(Struct, frozen=True, forbid_unknown_fields=True):

@@ -39,6 +39,13 @@ def network_message(world: World) -> p.Network:
         road_class_names=[c.name.lower() for c in RoadClass],
         modes=p.Array.of(n.modes),
         twin=p.Array.of(n.twin),
+        bus_lane=p.Array.of(n.bus_lane),
+        bike_lane=p.Array.of(n.bike_lane),
+        toll_eur=p.Array.of(n.toll_eur),
+        line_first=p.Array.of(world.lines.first),
+        line_link=p.Array.of(world.lines.link),
+        line_stop=p.Array.of(world.lines.stop),
+        line_headway_min=p.Array.of(world.lines.headway_min),
     )
 
 

@@ -11,7 +11,7 @@ from agora.server.net.clients import Client, Frames
 from agora.server.net.messages import delta_message, snapshot_message
 from agora.server.session.errors import CommandError
 from agora.server.session.session import Session
-from agora.server.store.eventlog import EventLog, command_name
+from agora.server.store.eventlog import EventLog
 
 log = logging.getLogger("agora.net")
 
@@ -77,14 +77,18 @@ class SessionRunner:
         # the numba kernels release the GIL (nogil=True) for that to hold.
         applied = await asyncio.to_thread(self.session.advance)
         tick = self.session.tick
-        for order in applied:
-            event = p.Event(tick, order.player_name, command_name(order.command),
-                            self.session.links_of(order.command.link))
+        for done in applied:
+            event = p.Event(tick, done.order.player_name, p.tag_of(done.order.command), done.change.links)
             self.broadcast(Frames(event))
         flow = self.session.sim.link_flow_veh_h()
-        delta = delta_message(tick, self._sent_flow, flow, self.session.closed, self.indicators())
+        if any(not isinstance(done.order.command, (p.CloseLink, p.ReopenLink)) for done in applied):
+            # Edits beyond closures change what clients draw (lanes, lines, new roads):
+            # this tick reaches everyone as the world afresh instead of a delta.
+            self.broadcast(Frames(p.Resync(self.snapshot())))
+        else:
+            delta = delta_message(tick, self._sent_flow, flow, self.session.closed, self.indicators())
+            self.broadcast(Frames(delta))
         self._sent_flow = flow.copy()
-        self.broadcast(Frames(delta))
 
     def broadcast(self, frames: Frames) -> None:
         for client in list(self.clients):
@@ -135,7 +139,7 @@ class SessionRunner:
             log.exception("could not log order %s", order)
             raise CommandError("log_unavailable", "The server could not record your command; nothing was changed. Try again.") from exc
         self.session.schedule(order)
-        client.send(p.Accepted(command_name(command), order.seq, order.tick))
+        client.send(p.Accepted(p.tag_of(command), order.seq, order.tick))
 
     # -- views -------------------------------------------------------------------------
 

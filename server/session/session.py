@@ -17,11 +17,11 @@ from typing import Iterable
 
 import numpy as np
 
-from agora.server.protocol import CloseLink, Command, ReopenLink
+from agora.server.protocol import Command
 from agora.server.session.errors import CommandError
 from agora.server.session.players import Player, PlayerId, Role, Roster, new_join_code
+from agora.server.world import edits
 from agora.server.world.simulation import Simulation
-from agora.server.world.types import Mode
 from agora.server.world.world import World
 
 
@@ -36,6 +36,14 @@ class Order:
     command: Command
 
 
+@dataclass(frozen=True)
+class Applied:
+    """An order that took effect at a tick, and the links it touched."""
+
+    order: Order
+    change: edits.Change
+
+
 class Session:
     def __init__(self, session_id: str, world: World, code: str | None = None, seed: int = 0) -> None:
         self.id = session_id
@@ -46,9 +54,9 @@ class Session:
         self.roster = Roster()
         self.pending: list[Order] = []
         self.last_seq = 0
-        # Closures as they will be once every pending order has applied, so that two
+        # The world as it will be once every pending order has applied, so that two
         # closes of one street in the same tick are refused like two closes a tick apart.
-        self._planned_closed = world.network.closed.copy()
+        self._planned = world.copy()
 
     @property
     def tick(self) -> int:
@@ -68,29 +76,16 @@ class Session:
 
     def links_of(self, link: int) -> list[int]:
         """A street: the link and its opposite twin, if it has one."""
-        twin = int(self.world.network.twin[link])
-        return [link] if twin < 0 else sorted((link, twin))
+        return edits.street(self.world, link)
 
     def check(self, player: Player, command: Command) -> Order:
         """Validate a command against the world and the rules; no state changes."""
         if player.role == Role.OBSERVER:
             raise CommandError("not_allowed", "Observers can look at everything but change nothing.")
-        match command:
-            case CloseLink(link=link) | ReopenLink(link=link):
-                n = self.world.network
-                if not 0 <= link < n.n_links:
-                    raise CommandError(
-                        "no_such_link", f"There is no link {link}; this world's links are numbered 0 to {n.n_links - 1}."
-                    )
-                if not n.modes[link] & Mode.CAR:
-                    raise CommandError("not_drivable", f"Link {link} is a path for bikes and walkers; cars cannot use it anyway.")
-                closing = isinstance(command, CloseLink)
-                if closing and self._planned_closed[link]:
-                    raise CommandError("already_closed", f"Link {link} is already closed to cars.")
-                if not closing and not self._planned_closed[link]:
-                    raise CommandError("not_closed", f"Link {link} is open; only a closed street can be reopened.")
-            case _:
-                raise CommandError("unknown_command", f"The session does not know the command {type(command).__name__}.")
+        try:
+            edits.validate(self._planned, command)
+        except edits.EditError as exc:
+            raise CommandError(exc.code, exc.message) from exc
         return Order(self.last_seq + 1, self.tick + 1, player.id, player.name, command)
 
     def schedule(self, order: Order) -> None:
@@ -98,20 +93,18 @@ class Session:
             raise ValueError(
                 f"order {order.seq} for tick {order.tick} is stale: expected seq {self.last_seq + 1}, tick {self.tick + 1}"
             )
+        edits.apply(self._planned, order.command)
         self.pending.append(order)
         self.last_seq = order.seq
-        self._plan(order)
 
-    def _plan(self, order: Order) -> None:
-        self._planned_closed[self.links_of(order.command.link)] = isinstance(order.command, CloseLink)
-
-    def advance(self) -> list[Order]:
-        """Apply the orders due at the next tick, then simulate it. Returns those orders."""
+    def advance(self) -> list[Applied]:
+        """Apply the orders due at the next tick, then simulate it. Returns what applied."""
         due, self.pending = self.pending, []
-        for order in due:
-            self.sim.set_closed(self.links_of(order.command.link), isinstance(order.command, CloseLink))
+        applied = [Applied(order, edits.apply(self.world, order.command)) for order in due]
+        if applied:
+            self.sim.refresh()
         self.sim.step()
-        return due
+        return applied
 
     def state_hash(self) -> str:
         return self.sim.state_hash()

@@ -19,12 +19,14 @@ class Traffic:
 
     name = "traffic"
     inputs = ("node_x_m", "link_from", "link_to", "link_free_time_min", "link_capacity_veh_h",
-              "link_car_usable", "zone_node", "od_car_trips_h")
+              "link_car_usable", "link_toll_eur", "zone_node", "od_car_trips_h")
     outputs = ("origin_flow_veh_h", "link_flow_veh_h", "link_time_min", "traffic_relative_gap",
                "traffic_iterations", "unserved_trips")
 
-    def __init__(self, bpr_alpha: float, bpr_beta: float, iterations_per_tick: int, target_gap: float) -> None:
+    def __init__(self, bpr_alpha: float, bpr_beta: float, iterations_per_tick: int, target_gap: float,
+                 value_of_time_eur_h: float) -> None:
         self.alpha = bpr_alpha
+        self.eur_per_min = value_of_time_eur_h / 60.0
         self.beta = bpr_beta
         self.iterations_per_tick = iterations_per_tick
         self.target_gap = target_gap
@@ -46,7 +48,7 @@ class Traffic:
             board["link_capacity_veh_h"], self.alpha, self.beta, board["link_car_usable"],
             board["zone_node"], board["od_car_trips_h"],
             target_gap=self.target_gap, max_iter=self.iterations_per_tick,
-            warm=warm, star=self._star,
+            warm=warm, star=self._star, generalised_extra=board["link_toll_eur"] / self.eur_per_min,
         )
         board["origin_flow_veh_h"] = result.origin_flow_veh_h
         board["link_flow_veh_h"] = result.flow_veh_h

@@ -17,16 +17,11 @@ import msgspec
 import sqlite_utils
 
 from agora.server import __version__
-from agora.server.protocol import Command
+from agora.server.protocol import Command, tag_of
 from agora.server.session.players import Player, PlayerId
 from agora.server.session.session import Order, Session
 
 _command_decoder = msgspec.json.Decoder(Command)
-
-
-def command_name(command: Command) -> str:
-    """The command's wire tag, e.g. "close_link"."""
-    return str(type(command).__struct_config__.tag)
 
 
 def _now() -> str:
@@ -80,7 +75,7 @@ class EventLog:
         self.db.table("events").insert(
             {"session": session_id, "seq": order.seq, "tick": order.tick,
              "player_id": int(order.player_id), "player": order.player_name,
-             "command": command_name(order.command),
+             "command": tag_of(order.command),
              "payload": msgspec.json.encode(order.command).decode(),
              "logged_at": _now()},
         )

@@ -26,7 +26,8 @@ from agora.server.world.world import World, WorldError, hash_arrays
 MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
     "demand": lambda p: Demand(p["trips_per_resident"], p["beta_per_min"]),
     "traffic": lambda p: Traffic(
-        p["bpr_alpha"], p["bpr_beta"], int(p["iterations_per_tick"]), p["target_relative_gap"]
+        p["bpr_alpha"], p["bpr_beta"], int(p["iterations_per_tick"]), p["target_relative_gap"],
+        p["value_of_time_eur_h"],
     ),
     "indicators": lambda p: Indicators(),
 }

@@ -154,6 +154,20 @@ def test_bad_input_gets_an_error_and_the_connection_goes_on(tiny_server: LiveSer
     ]
 
 
+def test_an_edit_beyond_closures_sends_everyone_the_world_afresh(tiny_server: LiveServer, sockets) -> None:  # type: ignore[no-untyped-def]
+    ada, _ = join(sockets, tiny_server, "ada")
+    bob, _ = join(sockets, tiny_server, "bob")
+    ada.send(p.SetSpeedLimit(links=[4, 5], speed_kmh=20.0))
+    assert isinstance(ada.wait_for(lambda m: isinstance(m, (p.Accepted, p.Error))), p.Accepted)
+    for player in (ada, bob):
+        resync = player.wait_for(lambda m: isinstance(m, p.Resync))
+        assert isinstance(resync, p.Resync)
+        speeds = resync.snapshot.network.speed_kmh.to_numpy()
+        assert speeds[4] == speeds[5] == 20.0
+    ada.send(p.SetSpeedLimit(links=[4], speed_kmh=500.0))
+    assert ada.error().code == "out_of_range"
+
+
 def test_json_text_frames_are_answered_in_json(tiny_server: LiveServer) -> None:
     with connect(tiny_server.ws_url + "/ws") as ws:
         ws.send("{not json")

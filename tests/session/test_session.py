@@ -37,8 +37,9 @@ def test_a_closed_street_carries_no_cars_and_traffic_goes_round(tiny_world: Worl
     assert order.tick == session.tick + 1 and order.seq == 1
     session.schedule(order)
     applied = session.advance()
-    assert applied == [order]
+    assert [done.order for done in applied] == [order]
     street = session.links_of(busiest)
+    assert applied[0].change.links == street
     assert len(street) == 2 and session.closed[street].all()
     after = session.sim.link_flow_veh_h()
     assert after[street].sum() == 0.0
