@@ -1,8 +1,10 @@
 """Shapes the town generator draws with: smooth noise, a meandering river, pieces of
-land, an octagonal ring, segment crossings, and strong connectivity of a link set."""
+land, an octagonal ring, segment crossings, strong connectivity of a link set, and the
+routes and stops of bus lines."""
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -154,3 +156,55 @@ def strongly_connected(n_nodes: int, link_from: np.ndarray, link_to: np.ndarray)
         if (touched & ~seen).any():
             return False
     return True
+
+
+def route_links(
+    n_nodes: int, link_from: np.ndarray, link_to: np.ndarray, cost: np.ndarray, allowed: np.ndarray,
+    start: int, end: int,
+) -> list[int] | None:
+    """The links of the cheapest path from node `start` to node `end` over the allowed links,
+    in driving order, or None if there is none. Ties go to the lower node, then link, index."""
+    best = np.full(n_nodes, np.inf)
+    pred = np.full(n_nodes, -1, dtype=np.int64)
+    best[start] = 0.0
+    heap = [(0.0, start)]
+    order = np.argsort(link_from, kind="stable")
+    first = np.searchsorted(link_from[order], np.arange(n_nodes + 1))
+    while heap:
+        d, u = heapq.heappop(heap)
+        if d > best[u]:
+            continue
+        if u == end:
+            break
+        for link in order[first[u] : first[u + 1]]:
+            v = int(link_to[link])
+            if allowed[link] and d + cost[link] < best[v]:
+                best[v] = d + float(cost[link])
+                pred[v] = int(link)
+                heapq.heappush(heap, (float(best[v]), v))
+    if not math.isfinite(best[end]):
+        return None
+    route: list[int] = []
+    node = end
+    while node != start:
+        route.append(int(pred[node]))
+        node = int(link_from[pred[node]])
+    return route[::-1]
+
+
+def stops_by_spacing(length_m: np.ndarray, route: list[int], spacing_m: float) -> list[bool]:
+    """A stop flag per route link: the bus stops at a link's end once it has gone at least
+    `spacing_m` since the last stop (the route's first node is a stop), and at the last
+    link's end; a stop less than half the spacing before that last one is left out."""
+    stops: list[bool] = []
+    run = 0.0
+    for link in route:
+        run += float(length_m[link])
+        stops.append(run >= spacing_m)
+        if stops[-1]:
+            run = 0.0
+    if stops and not stops[-1]:
+        if run < 0.5 * spacing_m and True in stops:
+            stops[len(stops) - 1 - stops[::-1].index(True)] = False
+        stops[-1] = True
+    return stops

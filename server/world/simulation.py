@@ -24,7 +24,7 @@ from agora.server.sim.traffic_stage import Traffic
 from agora.server.world.world import World, WorldError, hash_arrays
 
 MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
-    "demand": lambda p: Demand(p["trips_per_resident"], p["beta_per_min"]),
+    "demand": lambda p: Demand.from_parameters(p),
     "traffic": lambda p: Traffic(
         p["bpr_alpha"], p["bpr_beta"], int(p["iterations_per_tick"]), p["target_relative_gap"],
         p["value_of_time_eur_h"],

@@ -249,3 +249,58 @@ def test_zones_cover_everyone_and_start_on_car_nodes(town: World) -> None:
     car = n.car_usable()
     assert np.isin(town.zone_node, n.link_from[car]).all()
     assert np.isin(town.zone_node, n.link_to[car]).all()
+
+
+# -- schools, shops and buses -----------------------------------------------------------
+
+
+def test_schools_hold_about_one_pupil_in_nine_residents(town: World) -> None:
+    g = town.grid
+    sites = np.argwhere(g.school_places > 0)
+    assert 3 <= len(sites) <= 5
+    assert g.school_places.sum() == pytest.approx(0.11 * g.residents.sum(), rel=0.01)
+    assert (g.school_places == np.round(g.school_places)).all()
+    assert (g.land_use[g.school_places > 0] == LandUse.HOUSING).all()
+    assert (g.zone[g.school_places > 0] >= 0).all()
+    # One big secondary school, the primaries spread over the town.
+    places = np.sort(g.school_places[g.school_places > 0])
+    assert places[-1] > 2.0 * places[-2]
+    spread = np.hypot(*(sites[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    assert spread[np.triu_indices(len(sites), 1)].min() >= 8  # cells: 200 m apart at least
+
+
+def test_shops_are_jobs_in_the_centre_and_on_the_high_street(town: World) -> None:
+    g = town.grid
+    assert (g.shops <= g.jobs).all() and (g.shops == np.round(g.shops)).all()
+    assert 0.15 <= g.shops.sum() / g.jobs.sum() <= 0.3
+    centre = g.land_use == LandUse.CENTRE
+    assert g.shops[centre].sum() / g.jobs[centre].sum() >= 0.5
+    assert g.shops[g.land_use == LandUse.INDUSTRY].sum() < 0.1 * g.jobs[g.land_use == LandUse.INDUSTRY].sum()
+
+
+def test_three_bus_services_run_both_ways_through_the_town(town: World) -> None:
+    n, lines = town.network, town.lines
+    assert lines.n_lines == 6
+    assert sorted(set(lines.headway_min.tolist())) == [10.0, 15.0, 20.0]
+    rows, cols = np.nonzero(town.grid.land_use == LandUse.CENTRE)
+    cx, cy = (cols.mean() + 0.5) * town.meta.cell_m, (rows.mean() + 0.5) * town.meta.cell_m
+    for m in range(0, lines.n_lines, 2):
+        out, back = lines.route(m), lines.route(m + 1)
+        assert (n.twin[out[::-1]] == back).all(), "the way back retraces the way out"
+        assert lines.headway_min[m] == lines.headway_min[m + 1]
+        assert np.isin(n.road_class[out], (RoadClass.ARTERIAL, RoadClass.COLLECTOR)).all()
+        assert (n.modes[out] & Mode.BUS).all()
+        assert 2_000.0 <= n.length_m[out].sum() <= 6_000.0
+        stops = lines.stop[lines.first[m]: lines.first[m + 1]]
+        assert stops[-1] and 6 <= stops.sum() <= 16
+        # Stops every 300-700 m along the route; the terminus may come sooner, not much.
+        ends = np.cumsum(n.length_m[out])[stops]
+        gaps = np.diff(np.concatenate([[0.0], ends]))
+        assert gaps[:-1].min() >= 300.0 and gaps[-1] >= 150.0 and gaps.max() <= 700.0
+        nodes = np.concatenate([n.link_from[out[:1]], n.link_to[out]])
+        near = np.hypot(n.node_x_m[nodes] - cx, n.node_y_m[nodes] - cy).min()
+        assert near < 600.0, f"line {m} keeps {near:.0f} m from the centre"
+    # The two lines through town reach the edges of the built-up area; the third rings the centre.
+    ring = lines.route(4)
+    assert n.link_from[ring[0]] == n.link_to[ring[-1]]
+    assert (n.road_class[ring] == RoadClass.ARTERIAL).all()
