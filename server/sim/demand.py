@@ -17,12 +17,14 @@
    public transport (`transit.py`), bike and walking (`skims.py`).
 
 The car times are the congested times of the traffic module's last tick. The demand is
-recomputed (deterministically, from what is on the board) when the network changes or
-when the link times have moved by more than `recompute_relative_change` since the last
-recompute; the times it then uses move only part way (`feedback_damping`) towards the
-new ones, which damps the loop between demand and assignment (the method of successive
-averages, Ortuzar & Willumsen 2011, section 11.3). The times in use are on the board
-(`demand_link_time_min`), so a run resumed from the board continues bit for bit.
+recomputed (deterministically, from what is on the board) when the network changes, at the
+car times in use, and when the link times have moved by more than
+`recompute_relative_change` since the last recompute; the times in use then move only part
+way (`feedback_damping`) towards the new ones, which damps the loop between demand and
+assignment (the method of successive averages; Ortuzar & Willumsen 2011). The times in use
+are on the board (`demand_link_time_min`), so a run resumed from the board continues bit
+for bit. Only the skims whose inputs changed are rebuilt: a closure redoes the car and bike
+skims, not the walking and bus ones.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def calibrate_constants(
     """Alternative-specific constants that reproduce observed mode shares.
 
     shares_for(asc) -> float64[4] the model's shares with those constants. Each round adds
-    ln(target / modelled) to every constant (Ortuzar & Willumsen 2011, section 7.6.2) and
+    ln(target / modelled) to every constant (the usual update, Ortuzar & Willumsen 2011) and
     keeps the car's at zero. Stops when no share is off by more than `tolerance`.
     """
     asc = np.asarray(asc, dtype=np.float64).copy()

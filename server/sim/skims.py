@@ -3,7 +3,7 @@
     first_out, out_links = forward_star(n_nodes, link_from, link_to)
     time_min, km, toll_eur = car_skim(first_out, out_links, link_from, link_to,
                                       link_time_min, link_length_m, link_toll_eur, car_usable, zone_node)
-    walk = active_network(link_from, link_to, link_length_m, link_modes, Mode.WALK, both_ways=True)
+    walk = active_network(link_from, link_to, link_modes, Mode.WALK, both_ways=True)
     walk_min = active_skim(n_nodes, walk, link_length_m / (walk_kmh / 0.06), zone_node)
 
 Cars take the quickest path on the congested link times and pay for its length and tolls.

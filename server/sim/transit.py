@@ -7,7 +7,7 @@
 
 A trip walks to a stop, waits half the headway, rides, perhaps changes line (another wait
 and a transfer penalty), and walks from the last stop (Ortuzar & Willumsen, Modelling
-Transport, 4th ed. 2011, ch. 10: frequency-based public transport assignment). Each
+Transport, 4th ed. 2011, on frequency-based public transport assignment). Each
 component is weighted into generalised minutes as it is perceived: walking and waiting
 count more than riding.
 
