@@ -203,6 +203,31 @@ def test_congestion_feeds_back_into_mode_and_destination(town: World, params: De
     assert (by_mode[reachable] * car_km[reachable]).sum() < (old[reachable] * car_km[reachable]).sum()
 
 
+def test_buses_in_bus_lanes_keep_their_times_in_a_jam(town: World, params: DemandParameters) -> None:
+    lanes = np.zeros(town.network.n_links, dtype=np.bool_)
+    lanes[town.lines.link] = True
+    for bus_lane, unaffected in ((lanes, True), (np.zeros_like(lanes), False)):
+        demand, board = _run(town, params, link_bus_lane=bus_lane)
+        assert demand.daily is not None
+        free = demand.daily.costs.pt_generalised_min.copy()
+        board["link_time_min"] = board["link_free_time_min"] * 3.0
+        demand.step(board)
+        assert demand.recomputes == 2 and demand.daily is not None
+        jammed = demand.daily.costs.pt_generalised_min
+        reachable = np.isfinite(free)
+        assert np.array_equal(jammed[reachable], free[reachable]) == unaffected
+        assert (jammed[reachable] >= free[reachable]).all()
+
+
+def test_better_buses_and_bike_lanes_win_riders(town: World, params: DemandParameters) -> None:
+    base = _run(town, params)[1]["mode_share"]
+    frequent = _run(town, params, line_headway_min=town.lines.headway_min / 2.0)[1]["mode_share"]
+    assert frequent[PT] > base[PT] + 0.01 and frequent[CAR] < base[CAR]
+    main_roads = np.isin(town.network.road_class, (0, 1))  # arterials and collectors
+    lanes = _run(town, params, link_bike_lane=main_roads)[1]["mode_share"]
+    assert lanes[BIKE] > base[BIKE] + 0.001 and lanes[CAR] < base[CAR]
+
+
 def test_a_closure_moves_people_to_bikes_and_buses(town: World) -> None:
     sim = Simulation(town.copy())
     for _ in range(5):
