@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from agora.server.sim.generation import HOURS, PURPOSES, TripEnds, directional_factors, hour_slice, trip_ends
+from agora.server.sim.generation import hour_of_tick as hour_of_tick  # the clock, for the session to set
 from agora.server.sim.modes import CAR, MODES, Coefficients, ModeCosts, logit, mode_utilities
 from agora.server.sim.paths import forward_star
 from agora.server.sim.pipeline import Board
