@@ -201,6 +201,8 @@ class Indicators(Struct, frozen=True, forbid_unknown_fields=True):
     car_trips: float
     unserved_trips: float
     relative_gap: float
+    clock_hour: float = 8.0  # simulated time of day at this tick, hours after midnight
+    mode_share: list[float] = []  # person trips by car, public transport, bike, walk
 
 
 class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):

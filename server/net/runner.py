@@ -144,7 +144,9 @@ class SessionRunner:
     # -- views -------------------------------------------------------------------------
 
     def indicators(self) -> p.Indicators:
-        return p.Indicators(**self.session.sim.indicators())
+        sim = self.session.sim
+        return p.Indicators(**sim.indicators(), clock_hour=float(sim.board["clock_hour"]),
+                            mode_share=sim.mode_share())
 
     def snapshot(self) -> p.Snapshot:
         s = self.session

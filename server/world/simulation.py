@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from agora.server.sim.demand import Demand
+from agora.server.sim.demand import Demand, hour_of_tick
 from agora.server.sim.indicators import INDICATORS, Indicators
 from agora.server.sim.pipeline import Board, Module, Pipeline
 from agora.server.sim.traffic_stage import Traffic
@@ -35,8 +35,11 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
 
 def model_parameters() -> dict[str, dict[str, Any]]:
     """The defaults of rules/models.toml, by module."""
-    text = (files("agora.rules") / "models.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return _rules("models.toml")
+
+
+def _rules(name: str) -> dict[str, dict[str, Any]]:
+    return tomllib.loads((files("agora.rules") / name).read_text(encoding="utf-8"))
 
 
 def world_board(world: World) -> Board:
@@ -84,11 +87,16 @@ class Simulation:
             params = dict(defaults.get(name, {}))
             params.update(world.meta.parameters.get(name, {}))
             modules.append(MODULES[name](params))
+        clock = _rules("session.toml")["clock"]
+        self.start_hour = float(clock["start_hour"])
+        self.minutes_per_tick = float(clock["minutes_per_tick"])
         self.board = world_board(world)
+        self.board["clock_hour"] = np.array(self.start_hour)
         self.pipeline = Pipeline(modules, self.board)
         self.tick = 0
 
     def step(self, timings_s: dict[str, float] | None = None) -> None:
+        self.board["clock_hour"] = np.array(hour_of_tick(self.tick, self.start_hour, self.minutes_per_tick))
         self.pipeline.step(self.board, timings_s)
         self.tick += 1
 
@@ -103,6 +111,11 @@ class Simulation:
 
     def indicators(self) -> dict[str, float]:
         return {name: float(self.board.get(f"indicator.{name}", np.nan)) for name in INDICATORS}
+
+    def mode_share(self) -> list[float]:
+        """Shares of person trips by car, public transport, bike and walk this hour."""
+        share = self.board.get("mode_share")
+        return [] if share is None else [float(x) for x in share]
 
     def link_flow_veh_h(self) -> np.ndarray:
         flow = self.board.get("link_flow_veh_h")
