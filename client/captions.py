@@ -18,7 +18,11 @@ _NOUNS = {"close_link": "road closure", "reopen_link": "reopening"}
 def indicator_cards(city: City) -> list[tuple[str, str]]:
     """(label, value) pairs for the top bar, in reading order."""
     ind = city.indicators
-    return [
+    minutes = int(round(ind.clock_hour * 60.0)) % (24 * 60)
+    cards = [("Time", f"{minutes // 60:02d}:{minutes % 60:02d}")]
+    if ind.mode_share:
+        cards.append(("Trips by car", f"{ind.mode_share[0]:.0%}"))
+    return cards + [
         ("Vehicle-hours", f"{ind.vehicle_hours:,.0f} h"),
         ("Vehicle-km", f"{ind.vehicle_km:,.0f} km"),
         ("Mean car trip", f"{ind.mean_trip_min:,.1f} min"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import msgspec
+
 import numpy as np
 import towns
 
@@ -29,11 +31,17 @@ def test_indicator_cards_and_link_summary() -> None:
     world = towns.small_world()
     city = City(towns.welcome(world, towns.flows_at(world, 0.9), tick=42).snapshot)
     assert captions.indicator_cards(city) == [
+        ("Time", "08:00"),
         ("Vehicle-hours", "1,234 h"),
         ("Vehicle-km", "45,678 km"),
         ("Mean car trip", "12.3 min"),
         ("Tick", "42"),
     ]
+    shared = City(msgspec.structs.replace(
+        towns.welcome(world, towns.flows_at(world, 0.9), tick=42).snapshot,
+        indicators=msgspec.structs.replace(city.indicators, clock_hour=7.5, mode_share=[0.574, 0.1, 0.11, 0.216]),
+    ))
+    assert captions.indicator_cards(shared)[:2] == [("Time", "07:30"), ("Trips by car", "57%")]
     link = towns.link_between(world, 4, 5)
     head, load, hint = captions.link_summary(city, link)
     assert head == f"Road {link}: arterial, 2 lanes, one direction of a two-way street"
