@@ -47,6 +47,17 @@ def forward_star(
     return first_out, out_links
 
 
+def backward_star(
+    n_nodes: int, link_from: np.ndarray, link_to: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Incoming links of each node as CSR: links into node v are in_links[first_in[v]:first_in[v+1]].
+
+    The mirror of `forward_star`: first_in int64[n_nodes+1], in_links int32[L] sorted by
+    to-node, then by link id.
+    """
+    return forward_star(n_nodes, link_to, link_from)
+
+
 @njit(cache=True, nogil=True)
 def _heap_less(a: int, b: int, dist: np.ndarray) -> bool:
     # Ties on distance go to the lower node index so that the tree never depends on
@@ -113,14 +124,14 @@ def shortest_path_tree_into(
     n_nodes = dist.shape[0]
     heap = np.empty(n_nodes, dtype=np.int32)
     pos = np.empty(n_nodes, dtype=np.int32)
-    return _tree(
+    return dijkstra(
         first_out, out_links, link_to, cost, usable, origin, first_thru_node,
         dist, pred_link, settled, heap, pos,
     )
 
 
 @njit(cache=True, nogil=True)
-def _tree(
+def dijkstra(
     first_out: np.ndarray,
     out_links: np.ndarray,
     link_to: np.ndarray,
@@ -134,7 +145,11 @@ def _tree(
     heap: np.ndarray,
     pos: np.ndarray,
 ) -> int:
-    # heap, pos: int32[N] scratch, passed in so that loops over origins allocate once.
+    """`shortest_path_tree_into` with its scratch passed in: heap, pos int32[N].
+
+    Loops over origins allocate the scratch once; the result does not depend on what
+    the scratch held before.
+    """
     dist[:] = np.inf
     pred_link[:] = -1
     # pos: -1 never queued, -2 settled, otherwise index in heap.
@@ -224,14 +239,14 @@ def load_origin(
     loaded because their destination is unreachable.
     """
     node_flow = np.empty(dist.shape[0], dtype=np.float64)
-    return _load(
+    return load_tree(
         link_from, dist, pred_link, settled, n_settled, zone_node, origin_zone, demand_row,
         link_flow, node_flow,
     )
 
 
 @njit(cache=True, nogil=True)
-def _load(
+def load_tree(
     link_from: np.ndarray,
     dist: np.ndarray,
     pred_link: np.ndarray,
@@ -243,7 +258,10 @@ def _load(
     link_flow: np.ndarray,
     node_flow: np.ndarray,
 ) -> float:
-    # node_flow: float64[N] scratch; only the settled nodes are read, so only they are cleared.
+    """`load_origin` with its scratch passed in: node_flow float64[N].
+
+    Only the settled nodes of node_flow are read, so only they are cleared.
+    """
     origin_node = zone_node[origin_zone]
     for i in range(n_settled):
         node_flow[settled[i]] = 0.0
@@ -299,18 +317,19 @@ def all_or_nothing(
     for o in range(zone_node.shape[0]):
         row = origin_flow[o]
         row[:] = 0.0
-        if not _has_demand(demand[o], o):
+        if not has_demand(demand[o], o):
             continue
-        n = _tree(
+        n = dijkstra(
             first_out, out_links, link_to, cost, usable, zone_node[o], first_thru_node,
             dist, pred_link, settled, heap, pos,
         )
-        unloaded += _load(link_from, dist, pred_link, settled, n, zone_node, o, demand[o], row, node_flow)
+        unloaded += load_tree(link_from, dist, pred_link, settled, n, zone_node, o, demand[o], row, node_flow)
     return unloaded
 
 
 @njit(cache=True, nogil=True)
-def _has_demand(demand_row: np.ndarray, origin_zone: int) -> bool:
+def has_demand(demand_row: np.ndarray, origin_zone: int) -> bool:
+    """Whether an origin zone sends trips to any other zone (demand_row float64[Z])."""
     for d in range(demand_row.shape[0]):
         if d != origin_zone and demand_row[d] != 0.0:
             return True
@@ -342,7 +361,7 @@ def skim(
     heap = np.empty(n_nodes, dtype=np.int32)
     pos = np.empty(n_nodes, dtype=np.int32)
     for o in range(n_zones):
-        _tree(
+        dijkstra(
             first_out, out_links, link_to, cost, usable, zone_node[o], first_thru_node,
             dist, pred_link, settled, heap, pos,
         )

@@ -1,4 +1,4 @@
-"""Static user-equilibrium car assignment with BPR link times, by bi-conjugate Frank-Wolfe.
+"""Static user-equilibrium car assignment with BPR link times.
 
     result = assign(n_nodes, link_from, link_to, free_time, capacity, alpha, beta, usable,
                     zone_node, demand, target_gap=1e-4)
@@ -6,16 +6,20 @@
     usable[closed] = False
     result = assign(..., usable, ..., warm=result.origin_flow_veh_h, star=star)
 
-Flows are kept per origin zone (float64[Z, L]) so that a warm start can be repaired
-origin by origin: an origin whose previous flow is no longer feasible (it uses a link
-that is now unusable, or its demand changed) restarts from its all-or-nothing flow, the
-others keep theirs. Link flow is always the sum over origins in origin order and no
-sum runs in parallel, so two runs add the same numbers in the same order.
+Three methods, one interface. "algorithm_b" (the default) is Dial's bush-based Algorithm
+B (`algorithm_b`, `bushes`, `bush_warm`): it reaches relative gaps of 1e-8 and below,
+and after a small change it repairs only the origins the change touches. "bfw" is
+bi-conjugate Frank-Wolfe and "fw" plain Frank-Wolfe (`frank_wolfe`), kept for comparison.
 
-`iterations` counts all-or-nothing rounds (one shortest-path tree per origin), the
-start included. The gap reported is that of the flows returned, so a round is spent
-measuring it: max_iter=k gives k-2 line-search steps from a cold start (or a warm start
-that had to reset an origin) and k-1 from a warm start that did not.
+Flows are kept per origin zone (float64[Z, L]), which is all a warm start needs: the
+previous `origin_flow_veh_h` comes back as `warm` (zero-padded by the caller to new
+links). Flow on links that became unusable is rerouted, origins whose demand changed
+are rescaled along their own paths (Algorithm B) or restarted (Frank-Wolfe), and the
+rest keep their flows.
+
+`iterations` counts rounds of shortest paths from every origin, the start included;
+the relative gap reported, (c.x - c.y) / c.x with c the link costs at flow x and y the
+all-or-nothing flow at c (as AequilibraE reports it), is that of the flows returned.
 
 Time units are those of `free_time` (minutes in the game; TNTP files use their own).
 """
@@ -26,9 +30,19 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
-from agora.server.sim.paths import all_or_nothing, forward_star
+from agora.server.sim import algorithm_b
+from agora.server.sim.assignment_arrays import Network
+from agora.server.sim.bpr import beckmann, bpr_slope_into, bpr_time, bpr_time_into, total_travel_time
+from agora.server.sim.frank_wolfe import equilibrate, initial_flows
+from agora.server.sim.paths import backward_star, forward_star
+
+__all__ = [
+    "METHODS", "Assignment", "assign", "beckmann", "bpr_slope_into", "bpr_time", "bpr_time_into",
+    "total_travel_time",
+]
+
+METHODS = ("algorithm_b", "bfw", "fw")
 
 
 class Assignment(NamedTuple):
@@ -36,458 +50,8 @@ class Assignment(NamedTuple):
     flow_veh_h: np.ndarray  # float64[L]
     time_min: np.ndarray  # float64[L], BPR time at flow (same time unit as free_time)
     relative_gap: float  # of the returned flows; inf if never measured (max_iter=1)
-    iterations: int  # all-or-nothing rounds (shortest paths from every origin), start included
+    iterations: int  # rounds of shortest paths from every origin, start included
     unserved_trips: float  # demand with no path (not assigned)
-
-
-@njit(cache=True, nogil=True)
-def _power(base: float, exponent: float) -> float:
-    # BPR exponents are nearly always small integers (4 in most tables), and pow() is
-    # the bulk of the time in the line search; repeated squaring is several times faster.
-    if 0.0 <= exponent <= 16.0 and exponent == np.floor(exponent):
-        n = int(exponent)
-        result = 1.0
-        factor = base
-        while n > 0:
-            if n & 1:
-                result *= factor
-            factor *= factor
-            n >>= 1
-        return result
-    return float(base**exponent)
-
-
-@njit(cache=True, nogil=True)
-def bpr_time_into(
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    flow: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """BPR link time t = t0 * (1 + alpha * (x / c) ** beta), written into out.
-
-    All arrays float64[L]: free_time t0 (time unit), capacity c and flow x (veh/h),
-    alpha and beta (dimensionless).
-    """
-    for i in range(flow.shape[0]):
-        out[i] = free_time[i] * (1.0 + alpha[i] * _power(flow[i] / capacity[i], beta[i]))
-
-
-@njit(cache=True, nogil=True)
-def bpr_time(
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    flow: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-) -> np.ndarray:
-    """BPR link times float64[L]; layout as in `bpr_time_into`."""
-    out = np.empty(flow.shape[0], dtype=np.float64)
-    bpr_time_into(free_time, capacity, flow, alpha, beta, out)
-    return out
-
-
-@njit(cache=True, nogil=True)
-def bpr_slope_into(
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    flow: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """dt/dx of the BPR time (time unit per veh/h), float64[L], written into out."""
-    for i in range(flow.shape[0]):
-        x = flow[i]
-        b = beta[i]
-        if x > 0.0:
-            out[i] = free_time[i] * alpha[i] * b / capacity[i] * _power(x / capacity[i], b - 1.0)
-        elif b == 1.0:
-            out[i] = free_time[i] * alpha[i] / capacity[i]
-        else:
-            # For beta < 1 the slope at zero is infinite; it only weights the conjugate
-            # directions, where a zero keeps the arithmetic finite and is still valid.
-            out[i] = 0.0
-
-
-@njit(cache=True, nogil=True)
-def beckmann(
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    flow: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-) -> float:
-    """Beckmann objective: sum over links of the integral of the BPR time from 0 to flow.
-
-    Layout as in `bpr_time_into`; unit: time unit * veh/h. Summed in link order.
-    """
-    total = 0.0
-    for i in range(flow.shape[0]):
-        x = flow[i]
-        ratio = _power(x / capacity[i], beta[i])
-        total += free_time[i] * x * (1.0 + alpha[i] / (beta[i] + 1.0) * ratio)
-    return total
-
-
-@njit(cache=True, nogil=True)
-def total_travel_time(time: np.ndarray, flow: np.ndarray) -> float:
-    """Sum of time * flow over links (float64[L] each), in link order."""
-    total = 0.0
-    for i in range(flow.shape[0]):
-        total += time[i] * flow[i]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _sum_rows(rows: np.ndarray, out: np.ndarray) -> None:
-    out[:] = 0.0
-    for o in range(rows.shape[0]):
-        for i in range(rows.shape[1]):
-            out[i] += rows[o, i]
-
-
-@njit(cache=True, nogil=True)
-def _node_balance(flow: np.ndarray, link_from: np.ndarray, link_to: np.ndarray, out: np.ndarray) -> None:
-    out[:] = 0.0
-    for i in range(flow.shape[0]):
-        out[link_from[i]] += flow[i]
-        out[link_to[i]] -= flow[i]
-
-
-@njit(cache=True, nogil=True)
-def _warm_flow_is_feasible(
-    warm: np.ndarray,
-    aon: np.ndarray,
-    usable: np.ndarray,
-    link_from: np.ndarray,
-    link_to: np.ndarray,
-    balance_warm: np.ndarray,
-    balance_aon: np.ndarray,
-) -> bool:
-    # The all-or-nothing flow is feasible for today's demand and network, so the warm
-    # flow is too when it avoids unusable links and leaves every node with the same
-    # balance (trips sent minus trips received) as the all-or-nothing flow.
-    scale = 0.0
-    for i in range(warm.shape[0]):
-        x = warm[i]
-        if not x >= 0.0 or (x > 0.0 and not usable[i]):
-            return False
-    _node_balance(warm, link_from, link_to, balance_warm)
-    _node_balance(aon, link_from, link_to, balance_aon)
-    for v in range(balance_aon.shape[0]):
-        if balance_aon[v] > 0.0:
-            scale += balance_aon[v]
-    # A share of the origin's trips far above the rounding of many iterations and far
-    # below any real change of demand.
-    tolerance = 1e-8 * max(scale, 1.0)
-    for v in range(balance_aon.shape[0]):
-        if abs(balance_warm[v] - balance_aon[v]) > tolerance:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _direction_derivative(
-    flow: np.ndarray,
-    direction: np.ndarray,
-    step: float,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-) -> tuple[float, float]:
-    # d/dstep and d2/dstep2 of the (generalised) Beckmann objective at flow + step * direction.
-    g = 0.0
-    h = 0.0
-    for i in range(flow.shape[0]):
-        d = direction[i]
-        if d == 0.0:
-            continue
-        x = flow[i] + step * d
-        if x < 0.0:
-            x = 0.0
-        c = capacity[i]
-        b = beta[i]
-        ratio = _power(x / c, b)
-        g += (free_time[i] * (1.0 + alpha[i] * ratio) + extra[i]) * d
-        if x > 0.0:
-            h += free_time[i] * alpha[i] * b * ratio / x * d * d
-    return g, h
-
-
-@njit(cache=True, nogil=True)
-def _line_search(
-    flow: np.ndarray,
-    direction: np.ndarray,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-) -> float:
-    """Exact step in [0, 1] minimising the objective along flow + step * direction.
-
-    The objective is convex along the segment, so its derivative g is non-decreasing:
-    the step is 0 when g(0) >= 0 (not a descent direction), 1 when g(1) <= 0, else the
-    root of g, found by Newton's method kept inside a bisection bracket.
-    """
-    g0, _ = _direction_derivative(flow, direction, 0.0, free_time, capacity, alpha, beta, extra)
-    if g0 >= 0.0:
-        return 0.0
-    g1, _ = _direction_derivative(flow, direction, 1.0, free_time, capacity, alpha, beta, extra)
-    if g1 <= 0.0:
-        return 1.0
-    lo = 0.0
-    hi = 1.0
-    step = g0 / (g0 - g1)
-    for _ in range(100):
-        g, h = _direction_derivative(flow, direction, step, free_time, capacity, alpha, beta, extra)
-        if g == 0.0:
-            return step
-        if g < 0.0:
-            lo = step
-        else:
-            hi = step
-        if hi - lo <= 1e-15 * hi:
-            break
-        newton = step - g / h if h > 0.0 else -1.0
-        if lo < newton < hi:
-            if abs(newton - step) <= 1e-14 * step:
-                return newton
-            step = newton
-        else:
-            step = 0.5 * (lo + hi)
-    return 0.5 * (lo + hi)
-
-
-@njit(cache=True, nogil=True)
-def _weighted_dot(weight: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    total = 0.0
-    for i in range(weight.shape[0]):
-        total += weight[i] * a[i] * b[i]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _combine(
-    out: np.ndarray,
-    out_total: np.ndarray,
-    w0: float,
-    a: np.ndarray,
-    w1: float,
-    b: np.ndarray,
-    w2: float,
-    c: np.ndarray,
-) -> None:
-    # out = w0 * a + w1 * b + w2 * c per origin (out may alias c), then its origin sum.
-    for o in range(out.shape[0]):
-        for i in range(out.shape[1]):
-            out[o, i] = w0 * a[o, i] + w1 * b[o, i] + w2 * c[o, i]
-    _sum_rows(out, out_total)
-
-
-@njit(cache=True, nogil=True)
-def initial_flows(
-    first_out: np.ndarray,
-    out_links: np.ndarray,
-    link_from: np.ndarray,
-    link_to: np.ndarray,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-    usable: np.ndarray,
-    zone_node: np.ndarray,
-    demand: np.ndarray,
-    first_thru_node: int,
-    warm: np.ndarray,
-    use_warm: bool,
-    origin_flow: np.ndarray,
-    aon_flow: np.ndarray,
-) -> tuple[float, int]:
-    """A feasible start: all-or-nothing at free flow, or the warm flow repaired per origin.
-
-    An origin whose warm flow is infeasible (it uses a link that is now unusable, or
-    it does not match the current demand) restarts from its all-or-nothing flow at the
-    warm flows' times; the others keep their warm flow.
-
-    warm, origin_flow, aon_flow: float64[Z, L]. Writes origin_flow. When warm flows are
-    used, aon_flow holds the all-or-nothing flow at the warm flows' times, which is the
-    next all-or-nothing flow as well when no origin had to be reset.
-    Returns (unserved trips, number of origins reset to all-or-nothing; -1 if cold).
-    """
-    n_links = link_from.shape[0]
-    cost = np.empty(n_links, dtype=np.float64)
-    if not use_warm:
-        for i in range(n_links):
-            cost[i] = free_time[i] + extra[i]
-        unserved = all_or_nothing(
-            first_out, out_links, link_from, link_to, cost, usable, zone_node, demand,
-            first_thru_node, origin_flow,
-        )
-        return unserved, -1
-    total = np.empty(n_links, dtype=np.float64)
-    _sum_rows(warm, total)
-    bpr_time_into(free_time, capacity, total, alpha, beta, cost)
-    for i in range(n_links):
-        cost[i] += extra[i]
-    unserved = all_or_nothing(
-        first_out, out_links, link_from, link_to, cost, usable, zone_node, demand,
-        first_thru_node, aon_flow,
-    )
-    n_nodes = first_out.shape[0] - 1
-    balance_warm = np.empty(n_nodes, dtype=np.float64)
-    balance_aon = np.empty(n_nodes, dtype=np.float64)
-    resets = 0
-    for o in range(zone_node.shape[0]):
-        if _warm_flow_is_feasible(warm[o], aon_flow[o], usable, link_from, link_to, balance_warm, balance_aon):
-            origin_flow[o, :] = warm[o]
-        else:
-            origin_flow[o, :] = aon_flow[o]
-            resets += 1
-    return unserved, resets
-
-
-@njit(cache=True, nogil=True)
-def equilibrate(
-    first_out: np.ndarray,
-    out_links: np.ndarray,
-    link_from: np.ndarray,
-    link_to: np.ndarray,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-    usable: np.ndarray,
-    zone_node: np.ndarray,
-    demand: np.ndarray,
-    first_thru_node: int,
-    target_gap: float,
-    max_iter: int,
-    origin_flow: np.ndarray,
-    aon_flow: np.ndarray,
-    have_aon: bool,
-    iterations: int,
-    unserved: float,
-    flow: np.ndarray,
-) -> tuple[float, int, float]:
-    """Bi-conjugate Frank-Wolfe from a feasible start, until the gap target or max_iter.
-
-    Mitradjieva, M. and Lindberg, P. O. (2013), "The Stiff Is Moving - Conjugate
-    Direction Frank-Wolfe Methods with Applications to Traffic Assignment",
-    Transportation Science 47(2), 280-293; the step sequence (one Frank-Wolfe step,
-    one conjugate step, then bi-conjugate steps, restarting after a full step or a
-    direction that does not descend) follows AequilibraE's implementation.
-
-    origin_flow float64[Z, L]: a feasible start, updated in place; aon_flow float64[Z, L]
-    scratch, holding on entry the all-or-nothing flow at the start's times if have_aon;
-    iterations: all-or-nothing rounds already spent; flow float64[L] receives the
-    link flow. Route choice uses the generalised cost time + extra (float64[L]).
-    Returns (relative gap of the returned flow or inf if never measured, iterations,
-    unserved trips).
-    """
-    n_zones, n_links = origin_flow.shape
-    cost = np.empty(n_links, dtype=np.float64)
-    slope = np.empty(n_links, dtype=np.float64)
-    aon_total = np.empty(n_links, dtype=np.float64)
-    direction = np.empty(n_links, dtype=np.float64)
-    # Two remembered search points s1 (last) and s2 (the one before), per origin and summed.
-    s1 = np.zeros((n_zones, n_links), dtype=np.float64)
-    s2 = np.zeros((n_zones, n_links), dtype=np.float64)
-    s1_total = np.zeros(n_links, dtype=np.float64)
-    s2_total = np.zeros(n_links, dtype=np.float64)
-    tmp = np.empty(n_links, dtype=np.float64)
-    older = np.empty(n_links, dtype=np.float64)
-    n_remembered = 0
-    last_step = 0.0
-    gap = np.inf
-    _sum_rows(origin_flow, flow)
-    while True:
-        bpr_time_into(free_time, capacity, flow, alpha, beta, cost)
-        for i in range(n_links):
-            cost[i] += extra[i]
-        if have_aon:
-            have_aon = False
-        else:
-            if iterations >= max_iter:
-                break
-            unserved = all_or_nothing(
-                first_out, out_links, link_from, link_to, cost, usable, zone_node, demand,
-                first_thru_node, aon_flow,
-            )
-            iterations += 1
-        _sum_rows(aon_flow, aon_total)
-        current = total_travel_time(cost, flow)
-        shortest = total_travel_time(cost, aon_total)
-        gap = abs(current - shortest) / current if current > 0.0 else 0.0
-        if gap <= target_gap or iterations >= max_iter:
-            break
-
-        bpr_slope_into(free_time, capacity, flow, alpha, beta, slope)
-        if n_remembered == 1:
-            # Conjugate Frank-Wolfe: s = w * s1 + (1 - w) * y, with s - x conjugate to s1 - x.
-            for i in range(n_links):
-                direction[i] = s1_total[i] - flow[i]
-                tmp[i] = aon_total[i] - flow[i]
-            numerator = _weighted_dot(slope, direction, tmp)
-            for i in range(n_links):
-                tmp[i] = aon_total[i] - s1_total[i]
-            denominator = _weighted_dot(slope, direction, tmp)
-            w = numerator / denominator if denominator != 0.0 else 0.0
-            # A weight of 1 would repeat the previous point and stall.
-            w = min(max(w, 0.0), 0.99999)
-            _combine(s2, s2_total, 1.0 - w, aon_flow, w, s1, 0.0, s2)
-        elif n_remembered == 2:
-            # Bi-conjugate: s = b0 * y + b1 * s1 + b2 * s2, with s - x conjugate to the two
-            # previous directions, written as in the paper's closed form.
-            tau = last_step
-            for i in range(n_links):
-                older[i] = tau * s1_total[i] + (1.0 - tau) * s2_total[i] - flow[i]
-                tmp[i] = aon_total[i] - flow[i]
-                direction[i] = s2_total[i] - s1_total[i]
-            mu_den = _weighted_dot(slope, older, direction)
-            mu = max(0.0, -_weighted_dot(slope, older, tmp) / mu_den) if mu_den != 0.0 else 0.0
-            for i in range(n_links):
-                direction[i] = s1_total[i] - flow[i]
-            nu_den = _weighted_dot(slope, direction, direction)
-            if nu_den != 0.0:
-                nu = -_weighted_dot(slope, direction, tmp) / nu_den + mu * tau / (1.0 - tau)
-                nu = max(0.0, nu)
-            else:
-                nu = 0.0
-            b0 = 1.0 / (1.0 + mu + nu)
-            _combine(s2, s2_total, b0, aon_flow, nu * b0, s1, mu * b0, s2)
-        else:
-            _combine(s2, s2_total, 1.0, aon_flow, 0.0, aon_flow, 0.0, s2)
-
-        for i in range(n_links):
-            direction[i] = s2_total[i] - flow[i]
-        step = _line_search(flow, direction, free_time, capacity, alpha, beta, extra)
-        if step == 0.0 and n_remembered > 0:
-            # The conjugate point does not descend: take a plain Frank-Wolfe step instead.
-            n_remembered = 0
-            _combine(s2, s2_total, 1.0, aon_flow, 0.0, aon_flow, 0.0, s2)
-            for i in range(n_links):
-                direction[i] = s2_total[i] - flow[i]
-            step = _line_search(flow, direction, free_time, capacity, alpha, beta, extra)
-
-        for o in range(n_zones):
-            for i in range(n_links):
-                origin_flow[o, i] = (1.0 - step) * origin_flow[o, i] + step * s2[o, i]
-        _sum_rows(origin_flow, flow)
-
-        s1, s2 = s2, s1
-        s1_total, s2_total = s2_total, s1_total
-        last_step = step
-        # After a full step the current point is s1 itself, and conjugacy to it is void.
-        n_remembered = 0 if step >= 1.0 else min(n_remembered + 1, 2)
-    return gap, iterations, unserved
 
 
 def _links(name: str, value: np.ndarray | float, n_links: int, dtype: type) -> np.ndarray:
@@ -515,6 +79,7 @@ def assign(
     warm: np.ndarray | None = None,
     generalised_extra: np.ndarray | None = None,
     star: tuple[np.ndarray, np.ndarray] | None = None,
+    method: str = "algorithm_b",
 ) -> Assignment:
     """Static user equilibrium of `demand` on the network, with BPR link times.
 
@@ -524,11 +89,13 @@ def assign(
     trips per hour, diagonal ignored. Nodes below first_thru_node are centroids that
     paths may not pass through. The relative gap is (c.x - c.y) / c.x with c the link
     costs at flow x and y the all-or-nothing flow at c (as in AequilibraE), measured for
-    the flows returned. warm: a previous origin_flow_veh_h (float64[Z, L]); the conjugate
-    memory restarts from it. generalised_extra: a fixed cost per link (time unit, >= 0)
-    added to the BPR time for route choice and the gap, not to time_min. star: the
-    network's `forward_star`, to skip rebuilding it.
+    the flows returned. warm: a previous origin_flow_veh_h (float64[Z, L]) to start
+    from. generalised_extra: a fixed cost per link (time unit, >= 0) added to the BPR
+    time for route choice and the gap, not to time_min. star: the network's
+    `forward_star`, to skip rebuilding it. method: one of METHODS.
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
     link_from = np.ascontiguousarray(link_from, dtype=np.int32)
     link_to = np.ascontiguousarray(link_to, dtype=np.int32)
     n_links = link_from.shape[0]
@@ -567,22 +134,33 @@ def assign(
     if max_iter < 1 or not target_gap >= 0.0:
         raise ValueError("max_iter must be >= 1 and target_gap >= 0")
 
-    origin_flow = np.empty((n_zones, n_links), dtype=np.float64)
-    aon_flow = np.zeros((n_zones, n_links), dtype=np.float64)
-    if warm is None:
-        warm_ = np.empty((0, 0), dtype=np.float64)
-    else:
+    warm_: np.ndarray | None = None
+    if warm is not None:
         warm_ = np.ascontiguousarray(warm, dtype=np.float64)
         if warm_.shape != (n_zones, n_links):
             raise ValueError(f"warm must have shape ({n_zones}, {n_links}), found {warm_.shape}")
-    args = (first_out, out_links, link_from, link_to, free, cap, alpha_, beta_, extra,
-            usable_, zones, trips, int(first_thru_node))
-    unserved, resets = initial_flows(*args, warm_, warm is not None, origin_flow, aon_flow)
+    origin_flow = np.empty((n_zones, n_links), dtype=np.float64)
     flow = np.empty(n_links, dtype=np.float64)
-    gap, iterations, unserved = equilibrate(
-        *args, float(target_gap), int(max_iter), origin_flow, aon_flow, resets == 0, 1,
-        unserved, flow,
-    )
+    if method == "algorithm_b":
+        first_in, in_links = backward_star(n_nodes, link_from, link_to)
+        net = Network(
+            first_out, out_links, first_in, in_links, link_from, link_to, free, cap, alpha_, beta_,
+            extra, usable_, zones, int(first_thru_node),
+        )
+        gap, iterations, unserved = algorithm_b.solve(
+            net, trips, float(target_gap), int(max_iter), origin_flow, flow, warm_,
+        )
+    else:
+        aon_flow = np.zeros((n_zones, n_links), dtype=np.float64)
+        args = (first_out, out_links, link_from, link_to, free, cap, alpha_, beta_, extra,
+                usable_, zones, trips, int(first_thru_node))
+        no_warm = np.empty((0, 0), dtype=np.float64)
+        unserved, resets = initial_flows(*args, no_warm if warm_ is None else warm_, warm_ is not None,
+                                         origin_flow, aon_flow)
+        gap, iterations, unserved = equilibrate(
+            *args, float(target_gap), int(max_iter), origin_flow, aon_flow, resets == 0, 1,
+            unserved, flow, method == "bfw",
+        )
     time = bpr_time(free, cap, flow, alpha_, beta_)
     return Assignment(
         origin_flow_veh_h=origin_flow,
