@@ -36,13 +36,16 @@ from agora.server.sim.assignment_arrays import (
     sum_origin_flows,
 )
 from agora.server.sim.bush_warm import start_warm
-from agora.server.sim.bushes import bush_from_tree, clear_dust, equilibrate_bush, update_bush
+from agora.server.sim.bush_flows import clear_dust, equilibrate_bush
+from agora.server.sim.bushes import bush_from_tree, update_bush
 from agora.server.sim.paths import dijkstra, has_demand, load_tree
 
 # Flow-shift sweeps over all bushes between two rounds: a round costs about as much as
 # two sweeps, and on a Chicago-Sketch-sized network three sweeps a round reach every gap
 # from 1e-4 to 1e-8 soonest (two to twelve tried).
 PASSES = 3
+# Sweeps over the origins a warm start repaired, before the first measurement.
+WARM_PASSES = 3
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -89,29 +92,92 @@ def start_cold(
     return total
 
 
+@njit(cache=True, nogil=True)
+def shortest_from_bush(
+    o: int,
+    bushes: Bushes,
+    net: Network,
+    cost: np.ndarray,
+    dist: np.ndarray,
+    queue: np.ndarray,
+    queued: np.ndarray,
+) -> None:
+    """Shortest path costs from origin o over the whole network, seeded by its bush.
+
+    The bush's own shortest paths (one pass in topological order) are exact wherever
+    the bush holds a shortest path, which near equilibrium is nearly everywhere; a
+    label-correcting pass (Bellman-Ford-Moore with a FIFO queue) over every link then
+    fixes the rest. Exact, as Dijkstra's algorithm is, and several times faster here.
+    The bush must hold every node the origin reaches and only usable links.
+    Writes dist float64[N] (inf where unreachable); queue int32[N], queued bool[N] scratch.
+    """
+    order_row = bushes.order[o]
+    start = bushes.in_start[o]
+    links_in = bushes.in_link[o]
+    n = bushes.n_order[o]
+    link_from, link_to, usable = net.link_from, net.link_to, net.usable
+    first_out, out_links = net.first_out, net.out_links
+    n_nodes = dist.shape[0]
+    origin = order_row[0]
+    dist[:] = np.inf
+    dist[origin] = 0.0
+    for k in range(1, n):
+        best = np.inf
+        for p in range(start[k], start[k + 1]):
+            link = links_in[p]
+            best = min(best, dist[link_from[link]] + cost[link])
+        dist[order_row[k]] = best
+    queued[:] = False
+    head = 0
+    size = 0
+    k = 0
+    while k < n or size > 0:
+        if k < n:
+            u = order_row[k]
+            k += 1
+        else:
+            u = queue[head]
+            head = head + 1 if head + 1 < n_nodes else 0
+            size -= 1
+            queued[u] = False
+        if u < net.first_thru_node and u != origin:
+            continue
+        du = dist[u]
+        for q in range(first_out[u], first_out[u + 1]):
+            link = out_links[q]
+            if not usable[link]:
+                continue
+            v = link_to[link]
+            candidate = du + cost[link]
+            if candidate < dist[v]:
+                dist[v] = candidate
+                if not queued[v]:
+                    queued[v] = True
+                    tail = head + size
+                    queue[tail if tail < n_nodes else tail - n_nodes] = v
+                    size += 1
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def measure_round(net: Network, demand: np.ndarray, cost: np.ndarray, n_order: np.ndarray) -> float:
-    """Shortest paths from every origin with a bush (n_order > 0) at `cost`.
+def measure_round(net: Network, demand: np.ndarray, cost: np.ndarray, bushes: Bushes) -> float:
+    """Shortest paths from every origin with a bush at `cost` (`shortest_from_bush`).
 
     Returns the sum over origins of trips * shortest cost (c.y of the gap).
     """
-    n_zones = n_order.shape[0]
+    n_zones = bushes.n_order.shape[0]
     n_nodes = net.first_out.shape[0] - 1
     shortest = np.zeros(n_zones, dtype=np.float64)
-    first_out, out_links, link_to, usable = net.first_out, net.out_links, net.link_to, net.usable
-    zone_node, first_thru_node = net.zone_node, net.first_thru_node
+    n_order = bushes.n_order
+    zone_node = net.zone_node
     for c in prange(CHUNKS):
         dist = np.empty(n_nodes, dtype=np.float64)
-        pred = np.empty(n_nodes, dtype=np.int32)
-        settled = np.empty(n_nodes, dtype=np.int32)
-        heap = np.empty(n_nodes, dtype=np.int32)
-        pos = np.empty(n_nodes, dtype=np.int32)
+        queue = np.empty(n_nodes, dtype=np.int32)
+        queued = np.empty(n_nodes, dtype=np.bool_)
         lo, hi = chunk(c, CHUNKS, n_zones)
         for o in range(lo, hi):
             if n_order[o] == 0:
                 continue
-            dijkstra(first_out, out_links, link_to, cost, usable, zone_node[o], first_thru_node,
-                     dist, pred, settled, heap, pos)
+            shortest_from_bush(o, bushes, net, cost, dist, queue, queued)
             total_o, _ = shortest_cost(dist, zone_node, o, demand[o])
             shortest[o] = total_o
     total = 0.0
@@ -121,8 +187,9 @@ def measure_round(net: Network, demand: np.ndarray, cost: np.ndarray, n_order: n
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def update_round(net: Network, cost: np.ndarray, x: np.ndarray, bushes: Bushes) -> int:
-    """Update every bush at `cost` (see `bushes.update_bush`); returns the links added.
+def update_round(net: Network, cost: np.ndarray, x: np.ndarray, bushes: Bushes, active: np.ndarray) -> int:
+    """Update the bushes of the origins with active (bool[Z]) True at `cost` (see
+    `bushes.update_bush`); returns the links added.
 
     Rounding dust is cleared from x, so link flows must be re-summed afterwards.
     """
@@ -143,7 +210,7 @@ def update_round(net: Network, cost: np.ndarray, x: np.ndarray, bushes: Bushes) 
         flowing = np.empty(n_nodes, dtype=np.bool_)
         lo, hi = chunk(c, CHUNKS, n_zones)
         for o in range(lo, hi):
-            if n_order[o] == 0:
+            if n_order[o] == 0 or not active[o]:
                 continue
             added[o] = update_bush(
                 o, x, order, n_order, in_start, in_link, cost, usable, first_thru_node,
@@ -166,8 +233,10 @@ def shift_sweeps(
     slope: np.ndarray,
     n_sweeps: int,
     tolerance: float,
+    active: np.ndarray,
 ) -> float:
-    """n_sweeps sweeps of Algorithm B's flow shifts over every bush, origins in order.
+    """n_sweeps sweeps of Algorithm B's flow shifts over the bushes of the origins with
+    active (bool[Z]) True, in origin order.
 
     Then each bush's rounding dust is cleared (`bushes.clear_dust`).
     flow, cost, slope float64[L] must match x on entry and are kept matching.
@@ -184,14 +253,14 @@ def shift_sweeps(
     for _ in range(n_sweeps):
         moved = 0.0
         for o in range(x.shape[0]):
-            if bushes.n_order[o] > 1:
+            if bushes.n_order[o] > 1 and active[o]:
                 moved += equilibrate_bush(
                     o, x, bushes.order, bushes.n_order, bushes.in_start, bushes.in_link, flow, cost,
                     slope, net.free_time, net.capacity, net.alpha, net.beta, net.extra,
                     net.link_from, tolerance, short, long, short_link, long_link, position,
                 )
     for o in range(x.shape[0]):
-        if bushes.n_order[o] > 1:
+        if bushes.n_order[o] > 1 and active[o]:
             clear_dust(o, x, bushes.order, bushes.n_order, bushes.in_start, bushes.in_link, flow, cost,
                        slope, net.free_time, net.capacity, net.alpha, net.beta, net.extra,
                        net.link_from, fed)
@@ -206,50 +275,64 @@ def solve(
     x: np.ndarray,
     flow: np.ndarray,
     warm: np.ndarray | None = None,
-) -> tuple[float, int, float]:
+    warm_bushes: Bushes | None = None,
+) -> tuple[float, int, float, Bushes]:
     """Algorithm B until the relative gap is <= target_gap or max_iter rounds are spent.
 
     x float64[Z, L] receives the origin flows, flow float64[L] their sum. warm: previous
     origin flows float64[Z, L] to start from (repaired where the network or the demand
-    changed), or None for a cold start.
+    changed, see `bush_warm`), or None for a cold start.
     Returns (relative gap of the returned flows, or inf if never measured; rounds;
     trips with no path).
+
+    Rounds: a cold start's all-or-nothing is the first; a warm start's repair is not
+    one (it finds shortest paths only for the origins it repairs), so max_iter=k
+    measures k times after a warm start and shifts flow k-1 times.
+
+    A warm start repairs only the origins a change touches (`bush_warm`); before the
+    first measurement their bushes are updated and WARM_PASSES sweeps of flow shifts
+    over them let them settle among the others.
     """
     n_zones, n_links = x.shape
     n_nodes = net.first_out.shape[0] - 1
     bushes = Bushes.empty(n_zones, n_nodes, n_links)
+    keep_bushes = warm_bushes is not None and all(
+        mine.shape == theirs.shape for mine, theirs in zip(bushes, warm_bushes)
+    )
+    if warm_bushes is not None and keep_bushes:
+        bushes = Bushes(*(np.array(array, dtype=np.int32) for array in warm_bushes))
     cost = np.empty(n_links, dtype=np.float64)
     slope = np.empty(n_links, dtype=np.float64)
     gap = np.inf
+    everyone = np.ones(n_zones, dtype=np.bool_)
     if warm is None:
         unserved = start_cold(net, demand, x, bushes)
-        have_gap = False
+        iterations = 1
     else:
-        unserved, changed, shortest = start_warm(net, demand, warm, x, bushes)
-        have_gap = not changed
-        if have_gap:
+        unserved, status = start_warm(net, demand, warm, x, bushes, keep_bushes)
+        iterations = 0
+        repaired = status != 0
+        if max_iter > 1 and np.any(repaired):
+            # Most of the network is still in equilibrium: let the repaired origins
+            # settle among the others before anything is measured.
             sum_origin_flows(x, flow)
-            current = costs_into(flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
-            gap = _relative_gap(current, shortest)
-    iterations = 1
-    while True:
-        if not have_gap:
-            if iterations >= max_iter:
-                break
-            sum_origin_flows(x, flow)
-            current = costs_into(flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
-            shortest = measure_round(net, demand, cost, bushes.n_order)
-            iterations += 1
-            gap = _relative_gap(current, shortest)
-        have_gap = False
+            costs_into(flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
+            update_round(net, cost, x, bushes, repaired)
+            shift_sweeps(net, x, bushes, flow, cost, slope, WARM_PASSES, max(0.1 * target_gap, 1e-15), repaired)
+    while iterations < max_iter:
+        sum_origin_flows(x, flow)
+        current = costs_into(flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
+        shortest = measure_round(net, demand, cost, bushes)
+        iterations += 1
+        gap = _relative_gap(current, shortest)
         if gap <= target_gap or iterations >= max_iter:
             break
         # The dust this clears is a few ulps: the link flows are re-summed next round.
-        update_round(net, cost, x, bushes)
+        update_round(net, cost, x, bushes, everyone)
         tolerance = max(min(0.1 * target_gap, 1e-3 * gap), 1e-15)
-        shift_sweeps(net, x, bushes, flow, cost, slope, PASSES, tolerance)
+        shift_sweeps(net, x, bushes, flow, cost, slope, PASSES, tolerance, everyone)
     sum_origin_flows(x, flow)
-    return gap, iterations, unserved
+    return gap, iterations, unserved, bushes
 
 
 def _relative_gap(current: float, shortest: float) -> float:

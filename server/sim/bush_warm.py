@@ -1,30 +1,38 @@
 """Warm starts for Algorithm B: repair last time's per-origin flows for today's network and demand.
 
-    unserved, changed, shortest = start_warm(net, demand, warm, x, bushes)
+    unserved, status = start_warm(net, demand, warm, x, bushes)
 
 After a closure or a demand change, most of an equilibrium is still right. Each origin's
-previous flow float64[L] (a row of `warm`) is repaired in place of being thrown away:
+previous flow float64[L] (a row of `warm`) is checked, and repaired only if it needs to
+be, in place of being thrown away:
 
-1. flow on links that are now unusable is dropped;
-2. in reverse topological order of the flow, each node's inflow is rescaled, in the
+1. cycles (which Frank-Wolfe flows may hold) are cancelled, keeping every balance;
+2. the paths through a link that is now unusable lose the flow they carry through it,
+   upstream and downstream of it, in the proportions the flow splits and merges there
+   (each node's flow is taken as mixed: Bar-Gera's proportionality);
+3. in reverse topological order of the flow, each node's inflow is rescaled, in the
    proportions it already has, to what the node now needs (the trips that end there
-   plus what leaves it): so the trips that crossed a closed link reach its head along
-   the node's other approaches, and a changed demand travels the origin's own paths;
-3. a node that now needs flow but receives none (the head of a closed link that was
-   its only approach, or a new destination) gets it along today's shortest path;
-4. cycles that step 3 may close are cancelled, which keeps every node's balance.
+   plus what leaves it): so the trips cut in 2 reach their destinations by the
+   approaches that are left, and a changed demand travels the origin's own paths;
+4. a node that now needs flow but receives none (all its approaches were cut, or a new
+   destination) gets it along today's shortest path, and any cycle this closes with the
+   old flow is cancelled.
 
 An origin whose flow cannot be repaired this way (negative or non-finite entries, flow
 out of a centroid, a node that needs flow it cannot reach) restarts from its
 all-or-nothing flow. Only the origins a change touches differ from `warm`; then each
 origin's bush is its flow's links grown by today's shortest-path tree (`bushes`).
-Warm flows from Frank-Wolfe, which may hold cycles, are accepted the same way.
 
 Tolerance: a node whose balance is off by no more than 1e-9 of the origin's trips is
 left alone, so the rounding of a previous solve does not count as a change.
+
+Bar-Gera, H. (2010), "Traffic assignment by paired alternative segments",
+Transportation Research Part B 44(8-9), 1022-1046, for proportionality.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -153,40 +161,180 @@ def cancel_cycles(
     return cancelled
 
 
+class Scratch(NamedTuple):
+    """Per-chunk work arrays of the warm-start kernels (N nodes, L links)."""
+
+    dist: np.ndarray  # float64[N]
+    pred: np.ndarray  # int32[N]
+    settled: np.ndarray  # int32[N]
+    heap: np.ndarray  # int32[N]
+    pos: np.ndarray  # int32[N]
+    need: np.ndarray  # float64[N]
+    missing: np.ndarray  # float64[N]
+    node_flow: np.ndarray  # float64[N]
+    indegree: np.ndarray  # int32[N]
+    order: np.ndarray  # int32[N]
+    state: np.ndarray  # int8[N]
+    stack_node: np.ndarray  # int32[N]
+    stack_next: np.ndarray  # int64[N]
+    stack_link: np.ndarray  # int32[N]
+    depth: np.ndarray  # int32[N]
+    link_stamp: np.ndarray  # int32[L]
+    node_stamp: np.ndarray  # int32[N]
+    potential: np.ndarray  # float64[N]
+    members: np.ndarray  # int32[L]
+    position: np.ndarray  # int32[N]
+    tag: np.ndarray  # float64[N]
+
+
+@njit(cache=True, nogil=True)
+def new_scratch(n_nodes: int, n_links: int) -> Scratch:
+    """Fresh work arrays; the stamps start at -1, never an origin's index."""
+    return Scratch(
+        np.empty(n_nodes, dtype=np.float64), np.empty(n_nodes, dtype=np.int32),
+        np.empty(n_nodes, dtype=np.int32), np.empty(n_nodes, dtype=np.int32),
+        np.empty(n_nodes, dtype=np.int32), np.empty(n_nodes, dtype=np.float64),
+        np.empty(n_nodes, dtype=np.float64), np.empty(n_nodes, dtype=np.float64),
+        np.empty(n_nodes, dtype=np.int32), np.empty(n_nodes, dtype=np.int32),
+        np.empty(n_nodes, dtype=np.int8), np.empty(n_nodes, dtype=np.int32),
+        np.empty(n_nodes, dtype=np.int64), np.empty(n_nodes, dtype=np.int32),
+        np.empty(n_nodes, dtype=np.int32), np.full(n_links, -1, dtype=np.int32),
+        np.full(n_nodes, -1, dtype=np.int32), np.empty(n_nodes, dtype=np.float64),
+        np.empty(n_links, dtype=np.int32), np.empty(n_nodes, dtype=np.int32),
+        np.empty(n_nodes, dtype=np.float64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _needs(o: int, demand_row: np.ndarray, zone_node: np.ndarray, dist: np.ndarray, need: np.ndarray) -> float:
+    # need[v]: trips from zone o that end at node v (none to o's own node, none where
+    # dist is inf); returns their sum. dist of size 0 counts every node as reachable.
+    need[:] = 0.0
+    origin = zone_node[o]
+    total = 0.0
+    for d in range(demand_row.shape[0]):
+        node = zone_node[d]
+        if d != o and node != origin and (dist.shape[0] == 0 or dist[node] < np.inf):
+            need[node] += demand_row[d]
+            total += demand_row[d]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _is_intact(x_row: np.ndarray, o: int, demand_row: np.ndarray, net: Network, s: Scratch) -> bool:
+    # Whether the flow needs no repair: finite, >= 0, none on an unusable link or out of
+    # another zone's centroid, and every node receiving what it sends plus the trips
+    # that end there, within the tolerance of the module docstring.
+    origin = net.zone_node[o]
+    balance = s.node_flow
+    balance[:] = 0.0
+    for link in range(x_row.shape[0]):
+        value = x_row[link]
+        if value == 0.0:
+            continue
+        tail = net.link_from[link]
+        if not (0.0 < value < np.inf) or not net.usable[link] or (tail < net.first_thru_node and tail != origin):
+            return False
+        balance[net.link_to[link]] += value
+        balance[tail] -= value
+    total = _needs(o, demand_row, net.zone_node, s.dist[:0], s.need)
+    tolerance = 1e-9 * max(total, 1.0)
+    for v in range(balance.shape[0]):
+        if v != origin and abs(balance[v] - s.need[v]) > tolerance:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _cut_paths_through(x_row: np.ndarray, closed: int, origin: int, net: Network, s: Scratch) -> None:
+    # Remove the flow of the paths through link `closed`, split and merged in the
+    # proportions of the flow at each node. s.order holds a topological order of the
+    # links with flow and s.position its inverse.
+    first_out, out_links, first_in, in_links = net.first_out, net.out_links, net.first_in, net.in_links
+    link_from, link_to = net.link_from, net.link_to
+    order, position, tag = s.order, s.position, s.tag
+    n_nodes = order.shape[0]
+    amount = x_row[closed]
+    x_row[closed] = 0.0
+    tag[:] = 0.0
+    b = link_to[closed]
+    tag[b] = amount
+    for i in range(position[b], n_nodes):
+        v = order[i]
+        g = tag[v]
+        if g == 0.0:
+            continue
+        inflow = g
+        for q in range(first_in[v], first_in[v + 1]):
+            inflow += x_row[in_links[q]]
+        share = min(g / inflow, 1.0)
+        for q in range(first_out[v], first_out[v + 1]):
+            link = out_links[q]
+            cut = x_row[link] * share
+            if cut > 0.0:
+                x_row[link] = x_row[link] - cut if share < 1.0 else 0.0
+                tag[link_to[link]] += cut
+    tag[:] = 0.0
+    a = link_from[closed]
+    tag[a] = amount
+    for i in range(position[a], -1, -1):
+        v = order[i]
+        h = tag[v]
+        if h == 0.0 or v == origin:
+            continue
+        inflow = 0.0
+        for q in range(first_in[v], first_in[v + 1]):
+            inflow += x_row[in_links[q]]
+        share = min(h / inflow, 1.0) if inflow > 0.0 else 0.0
+        for q in range(first_in[v], first_in[v + 1]):
+            link = in_links[q]
+            cut = x_row[link] * share
+            if cut > 0.0:
+                x_row[link] = x_row[link] - cut if share < 1.0 else 0.0
+                tag[link_from[link]] += cut
+
+
+@njit(cache=True, nogil=True)
+def _bush_fits(o: int, x_row: np.ndarray, bushes: Bushes, usable: np.ndarray, link_stamp: np.ndarray) -> bool:
+    # Whether origin o's bush holds only usable links and every link its flow uses.
+    n = bushes.n_order[o]
+    if n == 0:
+        return False
+    links_in = bushes.in_link[o]
+    for p in range(bushes.in_start[o, n]):
+        link = links_in[p]
+        if not usable[link]:
+            return False
+        link_stamp[link] = o
+    for link in range(x_row.shape[0]):
+        if x_row[link] > 0.0 and link_stamp[link] != o:
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def repair_origin(
     x_row: np.ndarray,
     o: int,
     demand_row: np.ndarray,
-    dist: np.ndarray,
-    pred: np.ndarray,
-    settled: np.ndarray,
     n_settled: int,
     net: Network,
-    need: np.ndarray,
-    missing: np.ndarray,
-    node_flow: np.ndarray,
-    indegree: np.ndarray,
-    order: np.ndarray,
-    state: np.ndarray,
-    stack_node: np.ndarray,
-    stack_next: np.ndarray,
-    stack_link: np.ndarray,
-    depth: np.ndarray,
+    s: Scratch,
 ) -> int:
     """Make origin o's flow x_row float64[L] feasible for demand_row and today's links.
 
-    dist, pred, settled, n_settled: today's shortest-path tree from the origin (paths
-    kernels). Scratch: need, missing, node_flow float64[N]; indegree, order int32[N] and the
-    `cancel_cycles` arrays. Returns UNCHANGED, REPAIRED or RESET (x_row then holds
-    the all-or-nothing flow on the tree).
+    s.dist, s.pred, s.settled (first n_settled): today's shortest-path tree from the
+    origin (paths kernels). Steps as in the module docstring. Returns UNCHANGED,
+    REPAIRED or RESET (x_row then holds the all-or-nothing flow on the tree).
     """
     origin = net.zone_node[o]
     link_from, link_to = net.link_from, net.link_to
     first_out, out_links, first_in, in_links = net.first_out, net.out_links, net.first_in, net.in_links
+    dist, order = s.dist, s.order
     n_nodes = dist.shape[0]
     status = UNCHANGED
     ok = True
+    any_closed = False
     for link in range(x_row.shape[0]):
         value = x_row[link]
         if not value >= 0.0 or value == np.inf:
@@ -195,22 +343,26 @@ def repair_origin(
             tail = link_from[link]
             if tail < net.first_thru_node and tail != origin:
                 ok = False
-            elif not net.usable[link]:
-                x_row[link] = 0.0
-                status = REPAIRED
+            any_closed = any_closed or not net.usable[link]
     if ok:
-        if not _flow_order(x_row, first_out, out_links, link_to, indegree, order):
-            cancel_cycles(x_row, first_out, out_links, link_to, state, stack_node, stack_next, stack_link, depth)
-            _flow_order(x_row, first_out, out_links, link_to, indegree, order)
+        if not _flow_order(x_row, first_out, out_links, link_to, s.indegree, order):
+            cancel_cycles(x_row, first_out, out_links, link_to, s.state, s.stack_node, s.stack_next,
+                          s.stack_link, s.depth)
+            _flow_order(x_row, first_out, out_links, link_to, s.indegree, order)
             status = REPAIRED
-        need[:] = 0.0
-        total = 0.0
-        for d in range(demand_row.shape[0]):
-            node = net.zone_node[d]
-            if d != o and node != origin and dist[node] < np.inf:
-                need[node] += demand_row[d]
-                total += demand_row[d]
+        if any_closed:
+            status = REPAIRED
+            for k in range(n_nodes):
+                s.position[order[k]] = k
+            for k in range(n_nodes):
+                v = order[k]
+                for q in range(first_in[v], first_in[v + 1]):
+                    link = in_links[q]
+                    if x_row[link] > 0.0 and not net.usable[link]:
+                        _cut_paths_through(x_row, link, origin, net, s)
+        total = _needs(o, demand_row, net.zone_node, dist, s.need)
         tolerance = 1e-9 * max(total, 1.0)
+        missing = s.missing
         missing[:] = 0.0
         any_missing = False
         for k in range(n_nodes - 1, -1, -1):
@@ -220,7 +372,7 @@ def repair_origin(
             inflow = 0.0
             for q in range(first_in[v], first_in[v + 1]):
                 inflow += x_row[in_links[q]]
-            required = need[v]
+            required = s.need[v]
             for q in range(first_out[v], first_out[v + 1]):
                 required += x_row[out_links[q]]
             if abs(required - inflow) <= tolerance:
@@ -239,39 +391,73 @@ def repair_origin(
         if ok and any_missing:
             # Today's tree carries what no approach brings; it may close cycles with
             # the old flow, which cancelling removes without touching any balance.
+            node_flow = s.node_flow
             for i in range(n_settled):
-                node_flow[settled[i]] = missing[settled[i]]
+                node_flow[s.settled[i]] = missing[s.settled[i]]
             for i in range(n_settled - 1, 0, -1):
-                v = settled[i]
+                v = s.settled[i]
                 f = node_flow[v]
                 if f != 0.0:
-                    link = pred[v]
+                    link = s.pred[v]
                     x_row[link] += f
                     node_flow[link_from[link]] += f
-            if not _flow_order(x_row, first_out, out_links, link_to, indegree, order):
-                cancel_cycles(x_row, first_out, out_links, link_to, state, stack_node, stack_next, stack_link, depth)
-                _flow_order(x_row, first_out, out_links, link_to, indegree, order)
+            if not _flow_order(x_row, first_out, out_links, link_to, s.indegree, order):
+                cancel_cycles(x_row, first_out, out_links, link_to, s.state, s.stack_node, s.stack_next,
+                              s.stack_link, s.depth)
+                _flow_order(x_row, first_out, out_links, link_to, s.indegree, order)
     if ok:
         # Flow left within the tolerance on links that no flow from the origin reaches
         # (rounding dust, as `bushes.clear_dust` clears it) would keep the bush from
         # being built from the origin.
+        fed = s.node_flow
         for k in range(n_nodes):
             v = order[k]
-            fed = v == origin
+            is_fed = v == origin
             for q in range(first_in[v], first_in[v + 1]):
-                if x_row[in_links[q]] > 0.0 and node_flow[link_from[in_links[q]]] > 0.0:
-                    fed = True
+                if x_row[in_links[q]] > 0.0 and fed[link_from[in_links[q]]] > 0.0:
+                    is_fed = True
                     break
-            node_flow[v] = 1.0 if fed else 0.0
-            if not fed:
+            fed[v] = 1.0 if is_fed else 0.0
+            if not is_fed:
                 for q in range(first_out[v], first_out[v + 1]):
                     if x_row[out_links[q]] > 0.0:
                         x_row[out_links[q]] = 0.0
                         status = max(status, REPAIRED)
         return status
     x_row[:] = 0.0
-    load_tree(link_from, dist, pred, settled, n_settled, net.zone_node, o, demand_row, x_row, node_flow)
+    load_tree(link_from, dist, s.pred, s.settled, n_settled, net.zone_node, o, demand_row, x_row, s.node_flow)
     return RESET
+
+
+@njit(cache=True, nogil=True)
+def _repair_and_build(
+    o: int,
+    row: np.ndarray,
+    demand_row: np.ndarray,
+    cost: np.ndarray,
+    net: Network,
+    bushes: Bushes,
+    s: Scratch,
+) -> tuple[int, float]:
+    # Today's tree from the origin, the repair, then the bush (flow grown by the tree).
+    # Returns (status, trips with no path).
+    origin = net.zone_node[o]
+    n = dijkstra(net.first_out, net.out_links, net.link_to, cost, net.usable, origin, net.first_thru_node,
+                 s.dist, s.pred, s.settled, s.heap, s.pos)
+    _, lost = shortest_cost(s.dist, net.zone_node, o, demand_row)
+    status = repair_origin(row, o, demand_row, n, net, s)
+    size = bush_from_flow(row, origin, s.settled, n, s.pred, cost, net.first_out, net.out_links,
+                          net.first_in, net.in_links, net.link_from, net.link_to, net.usable,
+                          net.first_thru_node, o, s.link_stamp,
+                          s.node_stamp, s.potential, s.indegree, s.members, bushes.order[o],
+                          bushes.in_start[o], bushes.in_link[o])
+    if size < 0:  # not expected after a repair; a guard for foreign warm flows
+        status = RESET
+        row[:] = 0.0
+        load_tree(net.link_from, s.dist, s.pred, s.settled, n, net.zone_node, o, demand_row, row, s.node_flow)
+        size = bush_from_tree(s.settled, n, s.pred, bushes.order[o], bushes.in_start[o], bushes.in_link[o])
+    bushes.n_order[o] = size
+    return status, lost
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -281,13 +467,16 @@ def start_warm(
     warm: np.ndarray,
     x: np.ndarray,
     bushes: Bushes,
-) -> tuple[float, bool, float]:
-    """x = warm repaired origin by origin (see the module), and a bush for each origin.
+    keep_bushes: bool,
+) -> tuple[float, np.ndarray]:
+    """x = warm, repaired where needed (see the module), and a bush for each origin.
 
-    warm, x float64[Z, L]; demand float64[Z, Z]. Costs are those of the warm flows.
-    Returns (trips with no path today, whether any origin's flow changed, sum over
-    origins of trips * shortest cost at the warm flows' costs). When nothing changed
-    the last is the c.y of the gap of x.
+    warm, x float64[Z, L]; demand float64[Z, Z]. An intact origin keeps its flow, and
+    as its bush either the one `bushes` holds on entry (keep_bushes: the bushes that
+    came with warm, if the bush still holds only usable links and all the origin's
+    flow) or its flow's links grown breadth-first; the others are repaired at the warm
+    flows' costs. Returns (trips with no path today, int64[Z] each origin's UNCHANGED,
+    REPAIRED or RESET).
     """
     n_zones, n_links = x.shape
     n_nodes = net.first_out.shape[0] - 1
@@ -297,66 +486,35 @@ def start_warm(
     slope = np.empty(n_links, dtype=np.float64)
     costs_into(warm_flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
     lost = np.zeros(n_zones, dtype=np.float64)
-    shortest = np.zeros(n_zones, dtype=np.float64)
     status = np.zeros(n_zones, dtype=np.int64)
     order, n_order, in_start, in_link = bushes
-    first_out, out_links, first_in, in_links = net.first_out, net.out_links, net.first_in, net.in_links
-    link_from, link_to, usable, zone_node = net.link_from, net.link_to, net.usable, net.zone_node
-    first_thru_node = net.first_thru_node
     for c in prange(CHUNKS):
-        dist = np.empty(n_nodes, dtype=np.float64)
-        pred = np.empty(n_nodes, dtype=np.int32)
-        settled = np.empty(n_nodes, dtype=np.int32)
-        heap = np.empty(n_nodes, dtype=np.int32)
-        pos = np.empty(n_nodes, dtype=np.int32)
-        need = np.empty(n_nodes, dtype=np.float64)
-        missing = np.empty(n_nodes, dtype=np.float64)
-        node_flow = np.empty(n_nodes, dtype=np.float64)
-        indegree = np.empty(n_nodes, dtype=np.int32)
-        topo = np.empty(n_nodes, dtype=np.int32)
-        state = np.empty(n_nodes, dtype=np.int8)
-        stack_node = np.empty(n_nodes, dtype=np.int32)
-        stack_next = np.empty(n_nodes, dtype=np.int64)
-        stack_link = np.empty(n_nodes, dtype=np.int32)
-        depth = np.empty(n_nodes, dtype=np.int32)
-        link_stamp = np.full(n_links, -1, dtype=np.int32)
-        node_stamp = np.full(n_nodes, -1, dtype=np.int32)
-        potential = np.empty(n_nodes, dtype=np.float64)
-        members = np.empty(n_links, dtype=np.int32)
+        s = new_scratch(n_nodes, n_links)
         lo, hi = chunk(c, CHUNKS, n_zones)
         for o in range(lo, hi):
             row = x[o]
             row[:] = warm[o]
-            n_order[o] = 0
             if not has_demand(demand[o], o):
+                n_order[o] = 0
                 for link in range(n_links):
                     if row[link] != 0.0:
                         status[o] = REPAIRED
                         row[link] = 0.0
                 continue
-            origin = zone_node[o]
-            n = dijkstra(first_out, out_links, link_to, cost, usable, origin, first_thru_node,
-                         dist, pred, settled, heap, pos)
-            total_o, lost_o = shortest_cost(dist, zone_node, o, demand[o])
-            shortest[o] = total_o
+            if _is_intact(row, o, demand[o], net, s):
+                if keep_bushes and _bush_fits(o, row, bushes, net.usable, s.link_stamp):
+                    continue
+                size = bush_from_flow(row, net.zone_node[o], s.settled, 0, s.pred, cost, net.first_out,
+                                      net.out_links, net.first_in, net.in_links, net.link_from, net.link_to,
+                                      net.usable, net.first_thru_node, o, s.link_stamp, s.node_stamp,
+                                      s.potential, s.indegree, s.members, order[o], in_start[o], in_link[o])
+                if size >= 0:
+                    n_order[o] = size
+                    continue
+            status_o, lost_o = _repair_and_build(o, row, demand[o], cost, net, bushes, s)
+            status[o] = status_o
             lost[o] = lost_o
-            status[o] = repair_origin(row, o, demand[o], dist, pred, settled, n, net, need, missing,
-                                      node_flow, indegree, topo, state, stack_node, stack_next,
-                                      stack_link, depth)
-            size = bush_from_flow(row, origin, settled, n, pred, cost, first_out, out_links, first_in,
-                                  in_links, link_from, link_to, o, link_stamp, node_stamp, potential,
-                                  indegree, members, order[o], in_start[o], in_link[o])
-            if size < 0:  # unreachable after a repair; kept as a guard for foreign warm flows
-                status[o] = RESET
-                row[:] = 0.0
-                load_tree(link_from, dist, pred, settled, n, zone_node, o, demand[o], row, node_flow)
-                size = bush_from_tree(settled, n, pred, order[o], in_start[o], in_link[o])
-            n_order[o] = size
     unserved = 0.0
-    total = 0.0
-    changed = False
     for o in range(n_zones):
         unserved += lost[o]
-        total += shortest[o]
-        changed = changed or status[o] != UNCHANGED
-    return unserved, changed, total
+    return unserved, status

@@ -1,10 +1,12 @@
-"""Bushes of Algorithm B: one acyclic subnetwork per origin, its flows and its flow shifts.
+"""Bushes of Algorithm B: one acyclic subnetwork per origin, built and kept up to date.
 
 Dial, R. B. (2006), "A path-based user-equilibrium traffic assignment algorithm that
 obviates path storage and enumeration", Transportation Research Part B 40(10), 917-936.
 The bush update keeps the shortest-path links and the used links and adds shortcuts as
 in Nie, Y. (2010), "A class of bush-based algorithms for the traffic assignment
 problem", Transportation Research Part B 44(1), 73-89.
+
+This module builds and updates bushes; `bush_flows` moves flow on them.
 
 Layout, for Z origins, N nodes, L links (every array is owned by the caller):
 
@@ -28,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agora.server.sim.bpr import link_slope, link_time
 
 
 @njit(cache=True, nogil=True)
@@ -138,6 +139,8 @@ def bush_from_flow(
     in_links: np.ndarray,
     link_from: np.ndarray,
     link_to: np.ndarray,
+    usable: np.ndarray,
+    first_thru_node: int,
     stamp: int,
     link_stamp: np.ndarray,
     node_stamp: np.ndarray,
@@ -151,9 +154,11 @@ def bush_from_flow(
     """The bush of a feasible acyclic flow, grown by the links of a shortest-path tree.
 
     x_row float64[L]: one origin's flow; the links with flow > 0 form the bush, then each
-    tree link (settled, pred_link from the Dijkstra kernels, at costs `cost`) joins when
-    it reaches a node the flow does not, or leads uphill in the longest-path potential
-    of the bush, which keeps the bush acyclic. stamp: an int unique to this call among
+    tree link (settled, pred_link from the Dijkstra kernels, at costs `cost`; n_settled
+    may be 0) joins when it reaches a node the flow does not, or leads uphill in the
+    longest-path potential of the bush, which keeps the bush acyclic. Nodes still
+    outside join breadth-first over usable links (none out of a centroid other than the
+    origin), so the bush holds every node the origin can reach. stamp: an int unique to this call among
     those sharing the scratch arrays link_stamp int32[L], node_stamp int32[N]; potential
     float64[N], indegree int32[N], members int32[L] scratch.
     Returns the number of bush nodes, or -1 if the flow has a cycle or does not start
@@ -169,35 +174,52 @@ def bush_from_flow(
                            link_from, link_to, indegree, order_row)
     if n < 0:
         return -1
-    potential[origin] = 0.0
-    node_stamp[origin] = stamp
-    for k in range(1, n):
-        v = order_row[k]
-        node_stamp[v] = stamp
-        best = -np.inf
-        for q in range(first_in[v], first_in[v + 1]):
-            link = in_links[q]
+    for k in range(n):
+        node_stamp[order_row[k]] = stamp
+    if n_settled > 0:
+        potential[origin] = 0.0
+        for k in range(1, n):
+            v = order_row[k]
+            best = -np.inf
+            for q in range(first_in[v], first_in[v + 1]):
+                link = in_links[q]
+                if link_stamp[link] == stamp:
+                    best = max(best, potential[link_from[link]] + cost[link])
+            potential[v] = best
+        for k in range(1, n_settled):
+            v = settled[k]
+            link = pred_link[v]
             if link_stamp[link] == stamp:
-                best = max(best, potential[link_from[link]] + cost[link])
-        potential[v] = best
-    for k in range(1, n_settled):
-        v = settled[k]
-        link = pred_link[v]
-        if link_stamp[link] == stamp:
+                continue
+            u = link_from[link]
+            if node_stamp[u] != stamp:
+                continue
+            if node_stamp[v] != stamp:
+                node_stamp[v] = stamp
+                potential[v] = potential[u] + cost[link]
+            elif not potential[u] < potential[v]:
+                continue
+            link_stamp[link] = stamp
+            members[n_members] = link
+            n_members += 1
+        n = _topological_order(origin, members, n_members, link_stamp, stamp, first_out, out_links,
+                               link_from, link_to, indegree, order_row)
+    # Nodes neither the flow nor the tree reaches (no tree given, or links the tree
+    # did not need) join breadth-first, each by one link from a node before it.
+    k = 0
+    while k < n:
+        u = order_row[k]
+        k += 1
+        if u < first_thru_node and u != origin:
             continue
-        u = link_from[link]
-        if node_stamp[u] != stamp:
-            continue
-        if node_stamp[v] != stamp:
-            node_stamp[v] = stamp
-            potential[v] = potential[u] + cost[link]
-        elif not potential[u] < potential[v]:
-            continue
-        link_stamp[link] = stamp
-        members[n_members] = link
-        n_members += 1
-    n = _topological_order(origin, members, n_members, link_stamp, stamp, first_out, out_links,
-                           link_from, link_to, indegree, order_row)
+        for q in range(first_out[u], first_out[u + 1]):
+            link = out_links[q]
+            v = link_to[link]
+            if usable[link] and node_stamp[v] != stamp:
+                node_stamp[v] = stamp
+                link_stamp[link] = stamp
+                order_row[n] = v
+                n += 1
     _write_in_links(order_row, n, link_stamp, stamp, first_in, in_links, in_start_row, in_link_row)
     return n
 
@@ -308,187 +330,3 @@ def update_bush(
     _write_in_links(order_row, n, link_stamp, stamp, first_in, in_links, start, links_in)
     n_order[o] = n
     return added
-
-
-@njit(cache=True, nogil=True)
-def _shift(
-    link: int,
-    amount: float,
-    x_row: np.ndarray,
-    flow: np.ndarray,
-    cost: np.ndarray,
-    slope: np.ndarray,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-) -> None:
-    x_row[link] += amount
-    total = flow[link] + amount
-    # Rounding can leave the total a hair below the origin's own share.
-    total = max(total, 0.0)
-    flow[link] = total
-    cost[link] = link_time(free_time[link], capacity[link], alpha[link], beta[link], total) + extra[link]
-    slope[link] = link_slope(free_time[link], capacity[link], alpha[link], beta[link], total)
-
-
-@njit(cache=True, nogil=True)
-def clear_dust(
-    o: int,
-    x: np.ndarray,
-    order: np.ndarray,
-    n_order: np.ndarray,
-    in_start: np.ndarray,
-    in_link: np.ndarray,
-    flow: np.ndarray,
-    cost: np.ndarray,
-    slope: np.ndarray,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-    link_from: np.ndarray,
-    fed: np.ndarray,
-) -> None:
-    """Zero origin o's flow on links whose tail receives none of its flow.
-
-    A flow shift that empties a link leaves the links downstream of it a few ulps of
-    flow (the two subtractions round differently); no later shift can reach them, as
-    no used path leads there. flow, cost, slope float64[L] are kept matching; fed
-    bool[N] scratch.
-    """
-    n = n_order[o]
-    order_row = order[o]
-    start = in_start[o]
-    links_in = in_link[o]
-    x_row = x[o]
-    fed[order_row[0]] = True
-    for k in range(1, n):
-        j = order_row[k]
-        fed[j] = False
-        for p in range(start[k], start[k + 1]):
-            link = links_in[p]
-            if x_row[link] > 0.0:
-                if fed[link_from[link]]:
-                    fed[j] = True
-                else:
-                    _shift(link, -x_row[link], x_row, flow, cost, slope, free_time, capacity, alpha, beta, extra)
-
-
-@njit(cache=True, nogil=True)
-def equilibrate_bush(
-    o: int,
-    x: np.ndarray,
-    order: np.ndarray,
-    n_order: np.ndarray,
-    in_start: np.ndarray,
-    in_link: np.ndarray,
-    flow: np.ndarray,
-    cost: np.ndarray,
-    slope: np.ndarray,
-    free_time: np.ndarray,
-    capacity: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    extra: np.ndarray,
-    link_from: np.ndarray,
-    tolerance: float,
-    short: np.ndarray,
-    long: np.ndarray,
-    short_link: np.ndarray,
-    long_link: np.ndarray,
-    position: np.ndarray,
-) -> float:
-    """One pass of Algorithm B's flow shifts over origin o's bush.
-
-    In topological order, the shortest and the longest used path to every node are
-    labelled (short, long float64[N]; short_link, long_link int32[N] their last links;
-    position int32[N] each node's place in the order). Then, in reverse order, at each
-    node whose longest used path is costlier than its shortest by more than
-    tolerance * its cost, the two paths are traced back to where they diverge and a
-    Newton step of flow moves from the longer segment to the shorter: (c_long -
-    c_short) / (sum of slopes on both), capped by the least flow on the longer one.
-    flow, cost, slope float64[L] (total link flow and its cost and slope) are kept up to
-    date with every shift. Returns the flow shifted (veh/h, summed over shifts).
-    """
-    n = n_order[o]
-    order_row = order[o]
-    start = in_start[o]
-    links_in = in_link[o]
-    x_row = x[o]
-    origin = order_row[0]
-    short[origin] = 0.0
-    long[origin] = 0.0
-    position[origin] = 0
-    for k in range(1, n):
-        j = order_row[k]
-        position[j] = k
-        best = np.inf
-        best_link = -1
-        worst = -np.inf
-        worst_link = -1
-        for p in range(start[k], start[k + 1]):
-            link = links_in[p]
-            i = link_from[link]
-            c = cost[link]
-            value = short[i] + c
-            if value < best:
-                best = value
-                best_link = link
-            if x_row[link] > 0.0:
-                value = long[i] + c
-                if value > worst:
-                    worst = value
-                    worst_link = link
-        short[j] = best
-        short_link[j] = best_link
-        long[j] = worst
-        long_link[j] = worst_link
-
-    moved = 0.0
-    for k in range(n - 1, 0, -1):
-        j = order_row[k]
-        lp = long_link[j]
-        sp = short_link[j]
-        if lp < 0 or lp == sp or not long[j] - short[j] > tolerance * long[j]:
-            continue
-        # Trace both paths back to the node where they part (the last common node).
-        a = link_from[lp]
-        b = link_from[sp]
-        cost_long = cost[lp]
-        slope_sum = slope[lp] + slope[sp]
-        cost_short = cost[sp]
-        room = x_row[lp]
-        while a != b:
-            if position[a] > position[b]:
-                link = long_link[a]
-                cost_long += cost[link]
-                slope_sum += slope[link]
-                room = min(room, x_row[link])
-                a = link_from[link]
-            else:
-                link = short_link[b]
-                cost_short += cost[link]
-                slope_sum += slope[link]
-                b = link_from[link]
-        excess = cost_long - cost_short
-        if not excess > 0.0 or not room > 0.0:
-            continue
-        amount = excess / slope_sum if slope_sum > 0.0 else room
-        amount = min(amount, room)
-        diverge = a
-        v = j
-        while v != diverge:
-            link = long_link[v]
-            # Taking the whole room leaves exactly zero on the link that set it.
-            _shift(link, -min(amount, x_row[link]), x_row, flow, cost, slope, free_time, capacity, alpha, beta, extra)
-            v = link_from[link]
-        v = j
-        while v != diverge:
-            link = short_link[v]
-            _shift(link, amount, x_row, flow, cost, slope, free_time, capacity, alpha, beta, extra)
-            v = link_from[link]
-        moved += amount
-    return moved

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from agora.server.sim import algorithm_b
-from agora.server.sim.assignment_arrays import Network
+from agora.server.sim.assignment_arrays import Bushes, Network
 from agora.server.sim.bpr import beckmann, bpr_slope_into, bpr_time, bpr_time_into, total_travel_time
 from agora.server.sim.frank_wolfe import equilibrate, initial_flows
 from agora.server.sim.paths import backward_star, forward_star
@@ -52,6 +52,9 @@ class Assignment(NamedTuple):
     relative_gap: float  # of the returned flows; inf if never measured (max_iter=1)
     iterations: int  # rounds of shortest paths from every origin, start included
     unserved_trips: float  # demand with no path (not assigned)
+    # Algorithm B's bushes (int32 arrays, layout in `bushes`): pass them back as
+    # warm_bushes with origin_flow_veh_h to skip rebuilding them; None for Frank-Wolfe.
+    bushes: Bushes | None = None
 
 
 def _links(name: str, value: np.ndarray | float, n_links: int, dtype: type) -> np.ndarray:
@@ -80,6 +83,7 @@ def assign(
     generalised_extra: np.ndarray | None = None,
     star: tuple[np.ndarray, np.ndarray] | None = None,
     method: str = "algorithm_b",
+    warm_bushes: Bushes | None = None,
 ) -> Assignment:
     """Static user equilibrium of `demand` on the network, with BPR link times.
 
@@ -92,7 +96,10 @@ def assign(
     the flows returned. warm: a previous origin_flow_veh_h (float64[Z, L]) to start
     from. generalised_extra: a fixed cost per link (time unit, >= 0) added to the BPR
     time for route choice and the gap, not to time_min. star: the network's
-    `forward_star`, to skip rebuilding it. method: one of METHODS.
+    `forward_star`, to skip rebuilding it. method: one of METHODS. warm_bushes: the
+    `bushes` of the Assignment that gave warm (Algorithm B only; ignored if the
+    network's size changed), so that the bushes of the origins a change does not touch
+    are reused instead of rebuilt from their flows.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
@@ -147,10 +154,12 @@ def assign(
             first_out, out_links, first_in, in_links, link_from, link_to, free, cap, alpha_, beta_,
             extra, usable_, zones, int(first_thru_node),
         )
-        gap, iterations, unserved = algorithm_b.solve(
+        gap, iterations, unserved, bushes = algorithm_b.solve(
             net, trips, float(target_gap), int(max_iter), origin_flow, flow, warm_,
+            None if warm_ is None else warm_bushes,
         )
     else:
+        bushes = None
         aon_flow = np.zeros((n_zones, n_links), dtype=np.float64)
         args = (first_out, out_links, link_from, link_to, free, cap, alpha_, beta_, extra,
                 usable_, zones, trips, int(first_thru_node))
@@ -169,4 +178,5 @@ def assign(
         relative_gap=float(gap) if math.isfinite(gap) else math.inf,
         iterations=int(iterations),
         unserved_trips=float(unserved),
+        bushes=bushes,
     )
