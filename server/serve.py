@@ -23,6 +23,7 @@ from agora.server.net.app import create_app
 from agora.server.net.runner import SessionRunner
 from agora.server.session.session import Session
 from agora.server.store.eventlog import EventLog
+from agora.server.world.simulation import warm_up
 from agora.server.world.world import World, WorldError, resolve_world
 
 
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"Agora {__version__}: world {session.world.meta.name!r} ({session.world.meta.title}), "
           f"session {session.id}, log {db}", flush=True)
-    print("Warming up the simulation (the first run compiles the kernels)...", flush=True)
+    print("Warming up the simulation (the first run on a machine compiles the kernels)...", flush=True)
+    warm_up(session.world)
     session.advance()
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Join code: {session.code}\n"

@@ -126,3 +126,14 @@ class Simulation:
         arrays.update({f"sim.{k}": np.asarray(v) for k, v in self.pipeline.state(self.board).items()})
         arrays["sim.tick"] = np.array(self.tick, dtype=np.int64)
         return hash_arrays(arrays)
+
+
+def warm_up(world: World) -> None:
+    """Compile every kernel path a session meets (first tick, warm ticks, a closure's
+    repair) on a throwaway copy, so the first player waits for none of them."""
+    sim = Simulation(world.copy())
+    sim.step()
+    sim.step()
+    busiest = int(np.argmax(sim.link_flow_veh_h()))
+    sim.set_closed([busiest], True)
+    sim.step()
