@@ -40,10 +40,11 @@ from agora.server.sim.bush_flows import clear_dust, equilibrate_bush
 from agora.server.sim.bushes import bush_from_tree, update_bush
 from agora.server.sim.paths import dijkstra, has_demand, load_tree
 
-# Flow-shift sweeps over all bushes between two rounds: a round costs about as much as
-# two sweeps, and on a Chicago-Sketch-sized network three sweeps a round reach every gap
-# from 1e-4 to 1e-8 soonest (two to twelve tried).
-PASSES = 3
+# Flow-shift sweeps over all bushes between two rounds. A round (exact gap and bush
+# updates) costs about as much as a sweep or two; on the Chicago-Sketch-sized benchmark
+# network two sweeps a round reach every gap from 1e-4 to 1e-8 soonest (two to twelve
+# tried). More sweeps save rounds, not time.
+PASSES = 2
 # Sweeps over the origins a warm start repaired, before the first measurement.
 WARM_PASSES = 3
 

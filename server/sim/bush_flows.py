@@ -18,6 +18,7 @@ from numba import njit
 from agora.server.sim.bpr import link_slope, link_time
 
 
+
 @njit(cache=True, nogil=True)
 def _shift(
     link: int,

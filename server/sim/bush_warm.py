@@ -35,17 +35,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from agora.server.sim.assignment_arrays import (
-    CHUNKS,
-    Bushes,
-    Network,
-    chunk,
-    costs_into,
-    shortest_cost,
-    sum_origin_flows,
-)
+from agora.server.sim.assignment_arrays import Bushes, Network, costs_into, shortest_cost, sum_origin_flows
 from agora.server.sim.bushes import bush_from_flow, bush_from_tree
 from agora.server.sim.paths import dijkstra, has_demand, load_tree
 
@@ -460,7 +452,48 @@ def _repair_and_build(
     return status, lost
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _warm_origins(
+    lo: int,
+    hi: int,
+    net: Network,
+    demand: np.ndarray,
+    warm: np.ndarray,
+    x: np.ndarray,
+    bushes: Bushes,
+    keep_bushes: bool,
+    cost: np.ndarray,
+    status: np.ndarray,
+    lost: np.ndarray,
+) -> None:
+    # start_warm's work for origins lo..hi-1, with their own scratch.
+    n_zones, n_links = x.shape
+    s = new_scratch(net.first_out.shape[0] - 1, n_links)
+    order, n_order, in_start, in_link = bushes
+    for o in range(lo, hi):
+        row = x[o]
+        row[:] = warm[o]
+        if not has_demand(demand[o], o):
+            n_order[o] = 0
+            for link in range(n_links):
+                if row[link] != 0.0:
+                    status[o] = REPAIRED
+                    row[link] = 0.0
+            continue
+        if _is_intact(row, o, demand[o], net, s):
+            if keep_bushes and _bush_fits(o, row, bushes, net.usable, s.link_stamp):
+                continue
+            size = bush_from_flow(row, net.zone_node[o], s.settled, 0, s.pred, cost, net.first_out,
+                                  net.out_links, net.first_in, net.in_links, net.link_from, net.link_to,
+                                  net.usable, net.first_thru_node, o, s.link_stamp, s.node_stamp,
+                                  s.potential, s.indegree, s.members, order[o], in_start[o], in_link[o])
+            if size >= 0:
+                n_order[o] = size
+                continue
+        status[o], lost[o] = _repair_and_build(o, row, demand[o], cost, net, bushes, s)
+
+
+@njit(cache=True, nogil=True)
 def start_warm(
     net: Network,
     demand: np.ndarray,
@@ -487,33 +520,9 @@ def start_warm(
     costs_into(warm_flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
     lost = np.zeros(n_zones, dtype=np.float64)
     status = np.zeros(n_zones, dtype=np.int64)
-    order, n_order, in_start, in_link = bushes
-    for c in prange(CHUNKS):
-        s = new_scratch(n_nodes, n_links)
-        lo, hi = chunk(c, CHUNKS, n_zones)
-        for o in range(lo, hi):
-            row = x[o]
-            row[:] = warm[o]
-            if not has_demand(demand[o], o):
-                n_order[o] = 0
-                for link in range(n_links):
-                    if row[link] != 0.0:
-                        status[o] = REPAIRED
-                        row[link] = 0.0
-                continue
-            if _is_intact(row, o, demand[o], net, s):
-                if keep_bushes and _bush_fits(o, row, bushes, net.usable, s.link_stamp):
-                    continue
-                size = bush_from_flow(row, net.zone_node[o], s.settled, 0, s.pred, cost, net.first_out,
-                                      net.out_links, net.first_in, net.in_links, net.link_from, net.link_to,
-                                      net.usable, net.first_thru_node, o, s.link_stamp, s.node_stamp,
-                                      s.potential, s.indegree, s.members, order[o], in_start[o], in_link[o])
-                if size >= 0:
-                    n_order[o] = size
-                    continue
-            status_o, lost_o = _repair_and_build(o, row, demand[o], cost, net, bushes, s)
-            status[o] = status_o
-            lost[o] = lost_o
+    # One thread: most origins only pass a quick check, and a parallel loop here would
+    # cost more compile time (numba, every fresh machine) than it saves.
+    _warm_origins(0, n_zones, net, demand, warm, x, bushes, keep_bushes, cost, status, lost)
     unserved = 0.0
     for o in range(n_zones):
         unserved += lost[o]

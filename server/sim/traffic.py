@@ -57,8 +57,15 @@ class Assignment(NamedTuple):
     bushes: Bushes | None = None
 
 
+def _array(value: object, dtype: type) -> np.ndarray:
+    # C-contiguous and writable: numba compiles kernels once per array layout and
+    # read-only flag, and compiling Algorithm B's kernels takes seconds.
+    array: np.ndarray = np.ascontiguousarray(value, dtype=dtype)
+    return array if array.flags.writeable else array.copy()
+
+
 def _links(name: str, value: np.ndarray | float, n_links: int, dtype: type) -> np.ndarray:
-    array: np.ndarray = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), (n_links,)))
+    array = _array(np.broadcast_to(np.asarray(value, dtype=dtype), (n_links,)), dtype)
     if array.dtype == np.float64 and not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite on every link")
     return array
@@ -103,14 +110,14 @@ def assign(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
-    link_from = np.ascontiguousarray(link_from, dtype=np.int32)
-    link_to = np.ascontiguousarray(link_to, dtype=np.int32)
+    link_from = _array(link_from, np.int32)
+    link_to = _array(link_to, np.int32)
     n_links = link_from.shape[0]
     if star is None:
         first_out, out_links = forward_star(n_nodes, link_from, link_to)
     else:
-        first_out = np.ascontiguousarray(star[0], dtype=np.int64)
-        out_links = np.ascontiguousarray(star[1], dtype=np.int32)
+        first_out = _array(star[0], np.int64)
+        out_links = _array(star[1], np.int32)
         if first_out.shape != (n_nodes + 1,) or out_links.shape != (n_links,):
             raise ValueError(
                 f"star must be (int64[{n_nodes + 1}], int32[{n_links}]), "
@@ -127,11 +134,11 @@ def assign(
     if np.any(cap <= 0.0) or np.any(alpha_ < 0.0) or np.any(beta_ < 0.0):
         raise ValueError("capacity must be > 0, alpha and beta >= 0")
 
-    zones = np.ascontiguousarray(zone_node, dtype=np.int32)
+    zones = _array(zone_node, np.int32)
     n_zones = zones.shape[0]
     if zones.ndim != 1 or (n_zones and (zones.min() < 0 or zones.max() >= n_nodes)):
         raise ValueError(f"zone_node must be a 1-d array of node indices in [0, {n_nodes})")
-    trips = np.ascontiguousarray(demand, dtype=np.float64)
+    trips = _array(demand, np.float64)
     if trips.shape != (n_zones, n_zones):
         raise ValueError(f"demand must have shape ({n_zones}, {n_zones}), found {trips.shape}")
     if not np.all(np.isfinite(trips)) or np.any(trips < 0.0):
@@ -143,7 +150,7 @@ def assign(
 
     warm_: np.ndarray | None = None
     if warm is not None:
-        warm_ = np.ascontiguousarray(warm, dtype=np.float64)
+        warm_ = _array(warm, np.float64)
         if warm_.shape != (n_zones, n_links):
             raise ValueError(f"warm must have shape ({n_zones}, {n_links}), found {warm_.shape}")
     origin_flow = np.empty((n_zones, n_links), dtype=np.float64)
