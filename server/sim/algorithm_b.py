@@ -108,8 +108,8 @@ def shortest_from_bush(
     The bush's own shortest paths (one pass in topological order) are exact wherever
     the bush holds a shortest path, which near equilibrium is nearly everywhere; a
     label-correcting pass (Bellman-Ford-Moore with a FIFO queue) over every link then
-    fixes the rest. Exact, as Dijkstra's algorithm is, and several times faster here.
-    The bush must hold every node the origin reaches and only usable links.
+    fixes the rest, reaching any node the bush does not hold. Exact, as Dijkstra's
+    algorithm is, and several times faster here. The bush must hold only usable links.
     Writes dist float64[N] (inf where unreachable); queue int32[N], queued bool[N] scratch.
     """
     order_row = bushes.order[o]
@@ -290,9 +290,10 @@ def solve(
     one (it finds shortest paths only for the origins it repairs), so max_iter=k
     measures k times after a warm start and shifts flow k-1 times.
 
-    A warm start repairs only the origins a change touches (`bush_warm`); before the
-    first measurement their bushes are updated and WARM_PASSES sweeps of flow shifts
-    over them let them settle among the others.
+    A warm start repairs only the origins a change touches (`bush_warm`) and measures
+    at once; if that is not enough, the repaired origins' bushes are updated and
+    WARM_PASSES sweeps over them let them settle among the others before the first
+    full round.
     """
     n_zones, n_links = x.shape
     n_nodes = net.first_out.shape[0] - 1
@@ -313,13 +314,6 @@ def solve(
         unserved, status = start_warm(net, demand, warm, x, bushes, keep_bushes)
         iterations = 0
         repaired = status != 0
-        if max_iter > 1 and np.any(repaired):
-            # Most of the network is still in equilibrium: let the repaired origins
-            # settle among the others before anything is measured.
-            sum_origin_flows(x, flow)
-            costs_into(flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
-            update_round(net, cost, x, bushes, repaired)
-            shift_sweeps(net, x, bushes, flow, cost, slope, WARM_PASSES, max(0.1 * target_gap, 1e-15), repaired)
     while iterations < max_iter:
         sum_origin_flows(x, flow)
         current = costs_into(flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
@@ -328,9 +322,14 @@ def solve(
         gap = _relative_gap(current, shortest)
         if gap <= target_gap or iterations >= max_iter:
             break
+        tolerance = max(min(0.1 * target_gap, 1e-3 * gap), 1e-15)
+        if warm is not None and iterations == 1 and np.any(repaired):
+            # Most of the network is still in equilibrium: the repaired origins settle
+            # among the others first.
+            update_round(net, cost, x, bushes, repaired)
+            shift_sweeps(net, x, bushes, flow, cost, slope, WARM_PASSES, tolerance, repaired)
         # The dust this clears is a few ulps: the link flows are re-summed next round.
         update_round(net, cost, x, bushes, everyone)
-        tolerance = max(min(0.1 * target_gap, 1e-3 * gap), 1e-15)
         shift_sweeps(net, x, bushes, flow, cost, slope, PASSES, tolerance, everyone)
     sum_origin_flows(x, flow)
     return gap, iterations, unserved, bushes

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from agora.server.sim.bush_warm import cancel_cycles
+from agora.server.sim.flow_repairs import cancel_cycles
 from agora.server.sim.paths import forward_star
 from agora.server.sim.traffic import Assignment, assign, beckmann, bpr_time
 from tests.bench.synthetic_network import CONNECTOR, SyntheticNetwork, generate
@@ -132,7 +132,7 @@ def test_warm_start_after_a_closure_needs_fewer_rounds_than_cold(town: Synthetic
         assert warm.relative_gap <= 1e-4 and warm.iterations <= cold.iterations
         cold_rounds += cold.iterations
         warm_rounds += warm.iterations
-    assert 2 * warm_rounds <= cold_rounds
+    assert warm_rounds <= 0.6 * cold_rounds
 
 
 def test_warm_start_from_an_equilibrium_changes_nothing(town: SyntheticNetwork) -> None:
