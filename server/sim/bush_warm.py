@@ -34,9 +34,17 @@ shortest-path tree (`flow_repairs.repair_in_bush`).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from agora.server.sim.assignment_arrays import Bushes, Network, costs_into, shortest_cost, sum_origin_flows
+from agora.server.sim.assignment_arrays import (
+    CHUNKS,
+    Bushes,
+    Network,
+    chunk,
+    costs_into,
+    shortest_cost,
+    sum_origin_flows,
+)
 from agora.server.sim.bushes import bush_from_flow, bush_from_tree
 from agora.server.sim.flow_repairs import (
     FAILED,
@@ -98,7 +106,8 @@ def _warm_origins(
     status: np.ndarray,
     lost: np.ndarray,
 ) -> None:
-    # start_warm's work for origins lo..hi-1, with their own scratch.
+    # start_warm's work for origins lo..hi-1, with their own scratch. A function of its
+    # own so that the parallel loop's body stays small.
     n_zones, n_links = x.shape
     s = new_scratch(net.first_out.shape[0] - 1, n_links)
     order, n_order, in_start, in_link = bushes
@@ -132,7 +141,7 @@ def _warm_origins(
         status[o], lost[o] = _repair_and_build(o, row, demand[o], cost, net, bushes, s)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def start_warm(
     net: Network,
     demand: np.ndarray,
@@ -159,9 +168,9 @@ def start_warm(
     costs_into(warm_flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)
     lost = np.zeros(n_zones, dtype=np.float64)
     status = np.zeros(n_zones, dtype=np.int64)
-    # One thread: most origins only pass a quick check, and a parallel loop here would
-    # cost more compile time (numba, every fresh machine) than it saves.
-    _warm_origins(0, n_zones, net, demand, warm, x, bushes, keep_bushes, cost, status, lost)
+    for c in prange(CHUNKS):
+        lo, hi = chunk(c, CHUNKS, n_zones)
+        _warm_origins(lo, hi, net, demand, warm, x, bushes, keep_bushes, cost, status, lost)
     unserved = 0.0
     for o in range(n_zones):
         unserved += lost[o]
