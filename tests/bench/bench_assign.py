@@ -90,7 +90,9 @@ def _closures(case: Case, street: np.ndarray, base: dict[str, Assignment], targe
                 warm_kwargs["warm_bushes"] = base[method].bushes
             warm = _row(case, f"{what} closed, warm, gap 1e-04", method, 1e-4, usable=usable, **warm_kwargs)
             ratio = float(cold["median_ms"]) / float(warm["median_ms"])  # type: ignore[arg-type]
-            warm["detail"] = f"{warm['detail']}; {ratio:.1f}x faster than cold" + (f", target {target}" if method == "algorithm_b" else "")
+            warm["detail"] = f"{warm['detail']}; {ratio:.1f}x faster than cold"
+            if target and method == "algorithm_b":
+                warm["detail"] = f"{warm['detail']}, target {target}"
             rows += [cold, warm]
     return rows
 
