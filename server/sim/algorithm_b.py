@@ -1,18 +1,20 @@
 """Static user equilibrium by Algorithm B: bushes per origin, Newton flow shifts.
 
-    gap, iterations, unserved = solve(network, demand, target_gap, max_iter, warm, x, flow)
+    gap, iterations, unserved, bushes = solve(net, demand, target_gap, max_iter, x, flow,
+                                              warm, warm_bushes)
 
 Dial, R. B. (2006), "A path-based user-equilibrium traffic assignment algorithm that
 obviates path storage and enumeration", Transportation Research Part B 40(10), 917-936;
-the bush kernels are in `bushes`, the warm-start repairs in `bush_warm`.
+the bush kernels are in `bushes` and `bush_flows`, the warm-start repairs in
+`bush_warm` and `flow_repairs`.
 
-An iteration (a "round") is one shortest-path tree per origin at the current costs,
-which measures the relative gap (c.x - c.y) / c.x of the current flows exactly (y the
-all-or-nothing flow at costs c, as AequilibraE reports it) and, when the target is not
-met yet, updates every bush; then PASSES sweeps of flow shifts run over all bushes.
-`iterations` counts rounds, the start included (the all-or-nothing start, or the warm
-start's repair), so max_iter=k gives k-2 sweeps of bush updates and shifts from a cold
-start.
+An iteration (a "round") finds the shortest paths from every origin at the current
+costs (seeded by the bushes, `shortest_from_bush`), which measures the relative gap
+(c.x - c.y) / c.x of the current flows exactly (y the all-or-nothing flow at costs c, as
+AequilibraE reports it); when the target is not met yet, every bush is updated and
+PASSES sweeps of flow shifts run over all bushes. `iterations` counts rounds, a cold
+start's all-or-nothing included (max_iter=k gives k-2 sweeps of updates and shifts from
+a cold start, k-1 from a warm one, whose repair is not a round).
 
 Threads: the rounds run origins in parallel, each origin writing only its own rows and
 its own entry of per-origin sums, which are added in origin order afterwards; link
