@@ -203,6 +203,9 @@ class Indicators(Struct, frozen=True, forbid_unknown_fields=True):
     relative_gap: float
     clock_hour: float = 8.0  # simulated time of day at this tick, hours after midnight
     mode_share: list[float] = []  # person trips by car, public transport, bike, walk
+    co2_kg_h: float = 0.0  # road traffic CO2 this hour (cars and buses)
+    nox_kg_h: float = 0.0
+    pm25_kg_h: float = 0.0  # exhaust and tyre, brake and road wear
 
 
 class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):

@@ -7,6 +7,8 @@ import numpy as np
 from agora.server.sim.pipeline import Board
 
 INDICATORS = ("vehicle_hours", "vehicle_km", "mean_trip_min", "car_trips", "unserved_trips", "relative_gap")
+# Written by the emissions module when the world runs it.
+EMISSION_INDICATORS = ("co2_kg_h", "nox_kg_h", "pm25_kg_h")
 
 
 def traffic_indicators(

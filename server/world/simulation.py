@@ -18,7 +18,8 @@ from typing import Any, Callable
 import numpy as np
 
 from agora.server.sim.demand import Demand, hour_of_tick
-from agora.server.sim.indicators import INDICATORS, Indicators
+from agora.server.sim.emissions import Emissions
+from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS, Indicators
 from agora.server.sim.pipeline import Board, Module, Pipeline
 from agora.server.sim.traffic_stage import Traffic
 from agora.server.world.world import World, WorldError, hash_arrays
@@ -29,6 +30,7 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
         p["bpr_alpha"], p["bpr_beta"], int(p["iterations_per_tick"]), p["target_relative_gap"],
         p["value_of_time_eur_h"],
     ),
+    "emissions": lambda p: Emissions(p),
     "indicators": lambda p: Indicators(),
 }
 
@@ -110,7 +112,10 @@ class Simulation:
         self.refresh()
 
     def indicators(self) -> dict[str, float]:
-        return {name: float(self.board.get(f"indicator.{name}", np.nan)) for name in INDICATORS}
+        values = {name: float(self.board.get(f"indicator.{name}", np.nan)) for name in INDICATORS}
+        values.update({name: float(self.board[f"indicator.{name}"]) for name in EMISSION_INDICATORS
+                       if f"indicator.{name}" in self.board})
+        return values
 
     def mode_share(self) -> list[float]:
         """Shares of person trips by car, public transport, bike and walk this hour."""
