@@ -26,6 +26,7 @@ def indicator_cards(city: City) -> list[tuple[str, str]]:
         ("Vehicle-hours", f"{ind.vehicle_hours:,.0f} h"),
         ("Vehicle-km", f"{ind.vehicle_km:,.0f} km"),
         ("Mean car trip", f"{ind.mean_trip_min:,.1f} min"),
+        *([("CO2 from traffic", f"{ind.co2_kg_h:,.0f} kg/h")] if ind.co2_kg_h > 0.0 else []),
         ("Tick", f"{city.tick:,d}"),
     ]
 

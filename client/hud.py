@@ -57,8 +57,8 @@ class Hud:
         self._title = _text(17, bold=True)
         self._subtitle = _text(10, palette.TEXT_DIM)
         self._attribution = _text(9.5, palette.TEXT_DIM, anchor_x="right")
-        self._card_labels = [_text(10, palette.TEXT_DIM) for _ in range(6)]
-        self._card_values = [_text(16, bold=True) for _ in range(6)]
+        self._card_labels = [_text(10, palette.TEXT_DIM) for _ in range(8)]
+        self._card_values = [_text(16, bold=True) for _ in range(8)]
         self._help = _text(10.5, palette.TEXT_DIM)
         self._legend_title = _text(11, bold=True)
         self._legend_rows = [_text(10.5) for _ in range(len(palette.TRAFFIC_CLASSES) + 2)]

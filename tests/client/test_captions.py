@@ -39,9 +39,12 @@ def test_indicator_cards_and_link_summary() -> None:
     ]
     shared = City(msgspec.structs.replace(
         towns.welcome(world, towns.flows_at(world, 0.9), tick=42).snapshot,
-        indicators=msgspec.structs.replace(city.indicators, clock_hour=7.5, mode_share=[0.574, 0.1, 0.11, 0.216]),
+        indicators=msgspec.structs.replace(city.indicators, clock_hour=7.5, mode_share=[0.574, 0.1, 0.11, 0.216],
+                                           co2_kg_h=1234.4),
     ))
-    assert captions.indicator_cards(shared)[:2] == [("Time", "07:30"), ("Trips by car", "57%")]
+    cards = captions.indicator_cards(shared)
+    assert cards[:2] == [("Time", "07:30"), ("Trips by car", "57%")]
+    assert ("CO2 from traffic", "1,234 kg/h") in cards
     link = towns.link_between(world, 4, 5)
     head, load, hint = captions.link_summary(city, link)
     assert head == f"Road {link}: arterial, 2 lanes, one direction of a two-way street"
