@@ -19,6 +19,7 @@ import numpy as np
 
 from agora.server.sim.demand import Demand, hour_of_tick
 from agora.server.sim.emissions import Emissions
+from agora.server.sim.noise import NoiseSource
 from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS, Indicators
 from agora.server.sim.pipeline import Board, Module, Pipeline
 from agora.server.sim.traffic_stage import Traffic
@@ -31,6 +32,7 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
         p["value_of_time_eur_h"],
     ),
     "emissions": lambda p: Emissions(p),
+    "noise": lambda p: NoiseSource(p),
     "indicators": lambda p: Indicators(),
 }
 
