@@ -57,7 +57,8 @@ class Emissions:
     """
 
     name = "emissions"
-    inputs = ("link_flow_veh_h", "link_time_min", "link_length_m", "line_first", "line_link", "line_headway_min")
+    inputs = ("link_flow_veh_h", "link_congested_speed_kmh", "link_length_m", "line_first", "line_link",
+              "line_headway_min")
     outputs = ("link_co2_g_h", "link_nox_g_h", "link_pm25_g_h",
                "indicator.co2_kg_h", "indicator.nox_kg_h", "indicator.pm25_kg_h")
 
@@ -83,9 +84,7 @@ class Emissions:
     def step(self, board: Board) -> None:
         p = self.p
         length_km = board["link_length_m"] / 1000.0
-        time_min = board["link_time_min"]
-        speed_kmh = np.where(time_min > 0.0, length_km / np.maximum(time_min, 1e-9) * 60.0, MAX_SPEED_KMH)
-        co2, nox, pm25 = self.car_factors_g_km(speed_kmh)
+        co2, nox, pm25 = self.car_factors_g_km(board["link_congested_speed_kmh"])
         car_km_h = board["link_flow_veh_h"] * length_km
         bus_km_h = bus_veh_h(length_km.shape[0], board["line_first"], board["line_link"],
                              board["line_headway_min"]) * length_km

@@ -98,7 +98,7 @@ class NoiseSource:
     """Pipeline module: `link_sound_power_dba_m` (float64[L]), dB(A) per metre of road."""
 
     name = "noise"
-    inputs = ("link_flow_veh_h", "link_time_min", "link_length_m")
+    inputs = ("link_flow_veh_h", "link_congested_speed_kmh")
     outputs = ("link_sound_power_dba_m",)
 
     def __init__(self, p: dict[str, Any]) -> None:
@@ -107,8 +107,7 @@ class NoiseSource:
         self.heavy_share = float(p["heavy_share"])
 
     def step(self, board: Board) -> None:
-        time_min = board["link_time_min"]
-        speed_kmh = np.where(time_min > 0.0, board["link_length_m"] / 1000.0 / np.maximum(time_min, 1e-9) * 60.0, 130.0)
         board["link_sound_power_dba_m"] = link_sound_power_per_metre(
-            board["link_flow_veh_h"], speed_kmh, self.heavy_share, self.cars, self.heavy, A_WEIGHTING_DB
+            board["link_flow_veh_h"], board["link_congested_speed_kmh"], self.heavy_share, self.cars, self.heavy,
+            A_WEIGHTING_DB,
         )

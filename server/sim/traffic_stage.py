@@ -24,10 +24,10 @@ class Traffic:
     """
 
     name = "traffic"
-    inputs = ("node_x_m", "link_from", "link_to", "link_free_time_min", "link_capacity_veh_h",
+    inputs = ("node_x_m", "link_length_m", "link_from", "link_to", "link_free_time_min", "link_capacity_veh_h",
               "link_car_usable", "link_toll_eur", "zone_node", "od_car_trips_h")
     outputs = ("origin_flow_veh_h", "link_flow_veh_h", "link_time_min", "traffic_relative_gap",
-               "traffic_iterations", "unserved_trips", *BUSH_ARRAYS)
+               "traffic_iterations", "unserved_trips", "link_congested_speed_kmh", *BUSH_ARRAYS)
 
     def __init__(self, bpr_alpha: float, bpr_beta: float, iterations_per_tick: int, target_gap: float,
                  value_of_time_eur_h: float) -> None:
@@ -62,6 +62,7 @@ class Traffic:
         board["origin_flow_veh_h"] = result.origin_flow_veh_h
         board["link_flow_veh_h"] = result.flow_veh_h
         board["link_time_min"] = result.time_min
+        board["link_congested_speed_kmh"] = board["link_length_m"] / 1000.0 / np.maximum(result.time_min, 1e-9) * 60.0
         board["traffic_relative_gap"] = np.array(result.relative_gap)
         board["traffic_iterations"] = np.array(result.iterations)
         board["unserved_trips"] = np.array(result.unserved_trips)
