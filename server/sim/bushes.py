@@ -99,6 +99,33 @@ def _write_in_links(
 
 
 @njit(cache=True, nogil=True)
+def bush_shortest_paths(
+    order_row: np.ndarray,
+    n: int,
+    start: np.ndarray,
+    links_in: np.ndarray,
+    link_from: np.ndarray,
+    cost: np.ndarray,
+    short: np.ndarray,
+    short_link: np.ndarray,
+) -> None:
+    """Shortest paths inside a bush of n nodes (one pass in topological order): the
+    cost to each node in short float64[N], the last link of the path in short_link
+    int32[N] (not set at the origin)."""
+    short[order_row[0]] = 0.0
+    for k in range(1, n):
+        best = np.inf
+        best_link = -1
+        for p in range(start[k], start[k + 1]):
+            link = links_in[p]
+            if short[link_from[link]] + cost[link] < best:
+                best = short[link_from[link]] + cost[link]
+                best_link = link
+        short[order_row[k]] = best
+        short_link[order_row[k]] = best_link
+
+
+@njit(cache=True, nogil=True)
 def bush_from_tree(
     settled: np.ndarray,
     n_settled: int,

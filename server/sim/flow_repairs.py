@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from agora.server.sim.assignment_arrays import Bushes, Network
+from agora.server.sim.bushes import bush_shortest_paths
 from agora.server.sim.paths import load_tree
 
 UNCHANGED, REPAIRED, RESET = 0, 1, 2
@@ -533,19 +534,10 @@ def repair_in_bush(
         new_start[n] = kept
         start[:n + 1] = new_start[:n + 1]
         links_in[:kept] = new_link[:kept]
-    # The bush's shortest paths, for nodes that no approach feeds any more.
+    # The bush's shortest paths, for nodes that no approach feeds any more: found only
+    # when such a node turns up, which after most closures none does.
     short, short_link = s.dist, s.pred
-    short[origin] = 0.0
-    for k in range(1, n):
-        best = np.inf
-        best_link = -1
-        for p in range(start[k], start[k + 1]):
-            link = links_in[p]
-            if short[link_from[link]] + cost[link] < best:
-                best = short[link_from[link]] + cost[link]
-                best_link = link
-        short[order_row[k]] = best
-        short_link[order_row[k]] = best_link
+    have_short = False
     for k in range(n - 1, 0, -1):
         v = order_row[k]
         inflow = 0.0
@@ -562,6 +554,9 @@ def repair_in_bush(
             for p in range(start[k], start[k + 1]):
                 x_row[links_in[p]] *= ratio
         else:
+            if not have_short:
+                bush_shortest_paths(order_row, n, start, links_in, link_from, cost, short, short_link)
+                have_short = True
             # Nodes before v on the path balance out: each gains as much as it passes on.
             u = v
             while u != origin:

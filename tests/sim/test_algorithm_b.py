@@ -135,6 +135,20 @@ def test_warm_start_after_a_closure_needs_fewer_rounds_than_cold(town: Synthetic
     assert warm_rounds <= 0.6 * cold_rounds
 
 
+def test_closing_a_quiet_street_costs_one_round_warm(town: SyntheticNetwork) -> None:
+    # The street of median flow: the repair alone (no round) leaves the gap under the
+    # target, so the only round is the measurement that proves it; cold needs several.
+    base = _solve(town, target_gap=1e-4)
+    streets = np.flatnonzero(town.link_class != CONNECTOR)
+    link = streets[np.argsort(-base.flow_veh_h[streets])][streets.shape[0] // 2]
+    usable = np.ones(town.link_from.shape[0], dtype=bool)
+    usable[link] = False
+    cold = _solve(town, usable, target_gap=1e-4)
+    warm = _solve(town, usable, target_gap=1e-4, warm=base.origin_flow_veh_h, warm_bushes=base.bushes)
+    assert warm.relative_gap <= 1e-4 and np.all(warm.origin_flow_veh_h[:, link] == 0.0)
+    assert warm.iterations == 1 and cold.iterations >= 4
+
+
 def test_warm_start_from_an_equilibrium_changes_nothing(town: SyntheticNetwork) -> None:
     base = _solve(town, target_gap=1e-7)
     for bushes in (None, base.bushes):
