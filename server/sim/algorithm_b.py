@@ -33,6 +33,7 @@ from agora.server.sim.assignment_arrays import (
     Bushes,
     Network,
     chunk,
+    copy_bushes,
     costs_into,
     shortest_cost,
     sum_origin_flows,
@@ -303,12 +304,15 @@ def solve(
     """
     n_zones, n_links = x.shape
     n_nodes = net.first_out.shape[0] - 1
-    bushes = Bushes.empty(n_zones, n_nodes, n_links)
+    shapes = ((n_zones, n_nodes), (n_zones,), (n_zones, n_nodes + 1), (n_zones, max(n_links, 1)))
     keep_bushes = warm_bushes is not None and all(
-        mine.shape == theirs.shape for mine, theirs in zip(bushes, warm_bushes)
+        shape == theirs.shape for shape, theirs in zip(shapes, warm_bushes)
     )
     if warm_bushes is not None and keep_bushes:
-        bushes = Bushes(*(np.array(array, dtype=np.int32) for array in warm_bushes))
+        bushes = Bushes(*(np.empty(shape, dtype=np.int32) for shape in shapes))
+        copy_bushes(Bushes(*(np.ascontiguousarray(array, dtype=np.int32) for array in warm_bushes)), bushes)
+    else:
+        bushes = Bushes.empty(n_zones, n_nodes, n_links)
     cost = np.empty(n_links, dtype=np.float64)
     slope = np.empty(n_links, dtype=np.float64)
     gap = np.inf

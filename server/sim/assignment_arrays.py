@@ -59,6 +59,25 @@ class Bushes(NamedTuple):
         )
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def copy_bushes(source: Bushes, target: Bushes) -> None:
+    """target = source where it is read (each origin's order[:n], in_start[:n + 1],
+    in_link[:in_start[n]]), zeros elsewhere: what `Bushes.empty` and a copy give, with
+    less to read, since a bush holds about a third of the links."""
+    order, n_order, in_start, in_link = target
+    for o in prange(n_order.shape[0]):
+        # Clamped so that bushes from elsewhere cannot index out of the arrays.
+        n = min(max(source.n_order[o], 0), order.shape[1])
+        n_order[o] = source.n_order[o]
+        order[o, :n] = source.order[o, :n]
+        order[o, n:] = 0
+        in_start[o, :n + 1] = source.in_start[o, :n + 1]
+        in_start[o, n + 1:] = 0
+        used = min(max(source.in_start[o, n], 0), in_link.shape[1])
+        in_link[o, :used] = source.in_link[o, :used]
+        in_link[o, used:] = 0
+
+
 @njit(cache=True, nogil=True)
 def chunk(c: int, n_chunks: int, n: int) -> tuple[int, int]:
     """Bounds [lo, hi) of chunk c of n items cut into n_chunks nearly equal chunks."""
