@@ -20,9 +20,11 @@ import numpy as np
 from agora.server.sim.demand import Demand, hour_of_tick
 from agora.server.sim.emissions import Emissions
 from agora.server.sim.noise import NoiseSource
+from agora.server.sim.noise_map import NoiseMap
 from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS, Indicators
 from agora.server.sim.pipeline import Board, Module, Pipeline
 from agora.server.sim.traffic_stage import Traffic
+from agora.server.world.types import LandUse
 from agora.server.world.world import World, WorldError, hash_arrays
 
 MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
@@ -33,8 +35,13 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
     ),
     "emissions": lambda p: Emissions(p),
     "noise": lambda p: NoiseSource(p),
+    "noise_map": lambda p: NoiseMap(),
     "indicators": lambda p: Indicators(),
 }
+
+
+# Ground that absorbs sound (ISO 9613-2's porous ground, G = 1); the rest reflects.
+SOFT_GROUND = (int(LandUse.GRASS), int(LandUse.PARK), int(LandUse.WOODLAND))
 
 
 def model_parameters() -> dict[str, dict[str, Any]]:
@@ -69,6 +76,9 @@ def world_board(world: World) -> Board:
         "line_link": lines.link,
         "line_stop": lines.stop,
         "line_headway_min": lines.headway_min,
+        "grid_soft_ground": np.isin(world.grid.land_use, SOFT_GROUND),
+        "grid_origin_m": np.array([world.meta.origin_x_m, world.meta.origin_y_m]),
+        "grid_cell_m": np.array(world.meta.cell_m),
         "zone_node": world.zone_node,
         "zone_residents": world.zone_totals(world.grid.residents),
         "zone_jobs": world.zone_totals(world.grid.jobs),

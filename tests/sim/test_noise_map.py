@@ -1,0 +1,79 @@
+"""Road noise spread to the grid: the line-source law, ground, and the default town."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from agora.server.sim.noise import NO_SOUND_DB
+from agora.server.sim.noise_map import CUTOFF_M, QUIET_DB, noise_grid
+from agora.server.world.simulation import Simulation
+from agora.server.world.world import World
+
+POWER = 81.45  # dB(A)/m: 1,000 cars an hour at 50 km/h (CNOSSOS-EU)
+
+
+def one_road(ax: float, ay: float, bx: float, by: float, reflecting: bool, size: int = 41) -> np.ndarray:
+    return noise_grid(0.0, 0.0, 10.0, size, size, np.array([ax]), np.array([ay]), np.array([bx]), np.array([by]),
+                      np.array([POWER]), np.full((size, size), reflecting), CUTOFF_M)
+
+
+def test_a_long_straight_road_follows_the_infinite_line_source() -> None:
+    # Road along y = 5 m; cell row r has its centre at y = 10 r + 5, so d = 10 r.
+    soft = one_road(-20_000.0, 5.0, 20_000.0, 5.0, reflecting=False)
+    for row in (2, 5, 20):
+        d = 10.0 * row
+        assert soft[row, 20] == pytest.approx(POWER - 10.0 * math.log10(4.0 * d), abs=0.03)
+        # Exactly, the 40 km road subtends a little less than pi from column 20 (x = 205 m).
+        angle = math.atan(20_205.0 / d) + math.atan(19_795.0 / d)
+        assert soft[row, 20] == pytest.approx(POWER + 10.0 * math.log10(angle / (4.0 * math.pi * d)), abs=1e-9)
+    hard = one_road(-20_000.0, 5.0, 20_000.0, 5.0, reflecting=True)
+    assert hard[5, 20] - soft[5, 20] == pytest.approx(3.0)
+    # Doubling the distance from a line source takes 3 dB off.
+    assert soft[10, 20] - soft[20, 20] == pytest.approx(10.0 * math.log10(2.0), abs=0.05)
+
+
+def test_a_short_piece_of_road_is_a_point_source() -> None:
+    # One metre of road 100 m away: L = L'_W + 10 lg(1 m) - 20 lg(100) - 11 (spherical).
+    level = one_road(205.0, 5.0, 206.0, 5.0, reflecting=False)
+    assert level[10, 20] == pytest.approx(POWER - 40.0 - 10.0 * math.log10(4.0 * math.pi), abs=0.01)
+
+
+def test_silent_roads_and_far_cells_stay_quiet() -> None:
+    quiet = noise_grid(0.0, 0.0, 10.0, 5, 5, np.array([0.0]), np.array([5.0]), np.array([50.0]), np.array([5.0]),
+                       np.array([NO_SOUND_DB]), np.zeros((5, 5), bool), CUTOFF_M)
+    assert np.all(quiet == QUIET_DB)
+    far = one_road(0.0, 5.0, 10.0, 5.0, reflecting=False, size=60)
+    assert far[45, 0] == QUIET_DB  # 450 m away, past the cutoff
+
+
+def test_the_default_town_is_loud_by_its_busy_roads_and_quiet_in_the_woods(default_world: World) -> None:
+    sim = Simulation(default_world)
+    sim.step()
+    laeq = sim.board["grid_noise_laeq_dba"]
+    assert laeq.shape == default_world.grid.shape and laeq.dtype == np.float32
+    busiest = int(np.argmax(sim.board["link_flow_veh_h"]))
+    n = default_world.network
+    mid_x = (n.node_x_m[n.link_from[busiest]] + n.node_x_m[n.link_to[busiest]]) / 2.0
+    mid_y = (n.node_y_m[n.link_from[busiest]] + n.node_y_m[n.link_to[busiest]]) / 2.0
+    beside = laeq[int(mid_y // default_world.meta.cell_m), int(mid_x // default_world.meta.cell_m)]
+    assert 55.0 < beside < 85.0
+    assert beside > np.percentile(laeq, 90)
+
+
+def test_the_map_is_redrawn_only_when_a_road_gets_louder_or_quieter(default_world: World) -> None:
+    sim = Simulation(default_world)
+    for _ in range(4):
+        sim.step()
+    before = sim.board["grid_noise_laeq_dba"]
+    sim.step()
+    assert sim.board["grid_noise_laeq_dba"] is before  # traffic settled: nothing to redraw
+    busiest = int(np.argmax(sim.board["link_flow_veh_h"]))
+    sim.set_closed([busiest], True)
+    for _ in range(2):
+        sim.step()
+    after = sim.board["grid_noise_laeq_dba"]
+    assert after is not before and not np.array_equal(after, before)
+
