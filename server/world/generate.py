@@ -48,7 +48,7 @@ from agora.server.world.shapes import (
     segments_cross,
     strongly_connected,
 )
-from agora.server.world.town_services import bus_lines, schools, shops
+from agora.server.world.town_services import bus_lines, health, schools, shops
 from agora.server.world.types import LandUse, Mode, RoadClass
 from agora.server.world.world import Grid, Network, World, WorldMeta, worlds_root
 
@@ -704,7 +704,8 @@ def _assemble(b: _TownBuilder, lay: _Layout, lu_before_roads: np.ndarray, lu: np
         modules=["demand", "traffic", "emissions", "noise", "noise_map", "indicators"],
     )
     grid = Grid(land_use=lu, residents=residents, jobs=jobs, zone=zone,
-                school_places=schools(b, lu, residents), shops=shops(b, lay, lu, jobs))
+                school_places=schools(b, lu, residents), shops=shops(b, lay, lu, jobs),
+                health=health(b, lu, residents))
     lines = bus_lines(b, lay, network, index, lu_before_roads[b.row, b.col])
     world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines)
     world.validate()
@@ -778,6 +779,7 @@ def summary(world: World) -> str:
         f"  residents  {int(g.residents.sum()):,}",
         f"  jobs       {int(g.jobs.sum()):,} (shops and services {int(g.shops.sum()):,})",
         f"  schools    {int((g.school_places > 0).sum())} with {int(g.school_places.sum()):,} places",
+        f"  doctors    {int(g.health.sum())} general practitioners in {int((g.health > 0).sum())} places",
         f"  bus lines  {world.lines.n_lines} routes ({', '.join(f'{h:g}' for h in world.lines.headway_min)} min), "
         f"{int(world.lines.stop.sum()) + world.lines.n_lines} stops",
         f"  hash       {world.state_hash()}",

@@ -5,7 +5,8 @@
     sim.close_links([17, 18])       # edits reach the board before the next step
     sim.state_hash()                # world arrays + every module's state
 
-Parameters come from rules/models.toml (with their sources), overridden per world by
+Parameters come from rules/models.toml and the other files of MODEL_FILES (with their
+sources), overridden per world by
 `[parameters.<module>]` in world.toml.
 """
 
@@ -44,9 +45,21 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
 SOFT_GROUND = (int(LandUse.GRASS), int(LandUse.PARK), int(LandUse.WOODLAND))
 
 
+# The files of model parameters in rules/, each holding sections named for modules.
+MODEL_FILES = ("models.toml", "air.toml", "habitat.toml", "access.toml")
+
+
 def model_parameters() -> dict[str, dict[str, Any]]:
-    """The defaults of rules/models.toml, by module."""
-    return _rules("models.toml")
+    """The defaults of rules/ by module: every file of MODEL_FILES that exists, merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    for name in MODEL_FILES:
+        if not (files("agora.rules") / name).is_file():
+            continue
+        for section, values in _rules(name).items():
+            if section in merged:
+                raise WorldError(f"rules/{name} repeats the section [{section}] of another rules file")
+            merged[section] = values
+    return merged
 
 
 def _rules(name: str) -> dict[str, dict[str, Any]]:
@@ -79,6 +92,14 @@ def world_board(world: World) -> Board:
         "grid_soft_ground": np.isin(world.grid.land_use, SOFT_GROUND),
         "grid_origin_m": np.array([world.meta.origin_x_m, world.meta.origin_y_m]),
         "grid_cell_m": np.array(world.meta.cell_m),
+        "weather_wind_speed_m_s": np.array(world.meta.weather.wind_speed_m_s),
+        "weather_wind_from_deg": np.array(world.meta.weather.wind_from_deg),
+        "weather_mixing_height_m": np.array(world.meta.weather.mixing_height_m),
+        "grid_land_use": world.grid.land_use,
+        "grid_residents": world.grid.residents,
+        "grid_shops": world.grid.shops,
+        "grid_school_places": world.grid.school_places,
+        "grid_health": world.grid.health,
         "zone_node": world.zone_node,
         "zone_residents": world.zone_totals(world.grid.residents),
         "zone_jobs": world.zone_totals(world.grid.jobs),

@@ -1,5 +1,5 @@
-"""What the town generator puts in a town besides streets and houses: schools, shops and
-bus services. Split from generate.py, which builds the town and calls these."""
+"""What the town generator puts in a town besides streets and houses: schools, doctors,
+shops and bus services. Split from generate.py, which builds the town and calls these."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ class NoBusRoute(RuntimeError):
 # each quarter of the town takes the rest in proportion to the residents of its quarter.
 _PUPILS_PER_RESIDENT = 0.11
 _SECONDARY_SHARE = 0.45
+# General practitioners: about 1 per 1,600 residents in Germany (some 51,000 GPs for 83
+# million people; KBV, Statistische Informationen aus dem Bundesarztregister, 2022). Half
+# work in a health centre in the old centre (assumed), the rest in a practice per quarter.
+_GP_PER_RESIDENT = 1.0 / 1600.0
+_HEALTH_CENTRE_SHARE = 0.5
 # Shares of a cell's jobs in retail and services (assumed): the centre and the cells along
 # the high street are mostly shops, housing areas have corner shops, industry has few.
 _SHOP_SHARE = {LandUse.CENTRE: 0.5, LandUse.HOUSING: 0.12, LandUse.INDUSTRY: 0.05}
@@ -40,18 +45,48 @@ _HEADWAY_MIN = {"west-east": 10.0, "north-south": 15.0, "ring": 20.0}
 def schools(b: _TownBuilder, lu: np.ndarray, residents: np.ndarray) -> np.ndarray:
     """School places per cell (float32, whole pupils): one secondary and up to four primaries."""
     places = np.zeros(lu.shape, dtype=np.float64)
-    rows, cols = np.nonzero((lu == LandUse.HOUSING) & (residents > 0))
-    if rows.size == 0:
+    sites = _quarter_sites(b, lu, residents)
+    if not sites:
         return places.astype(np.float32)
-    px, py = b.centre_xy
-    x, y = cols + 0.5, rows + 0.5
-    d = np.hypot(x - px, y - py)
     total = _PUPILS_PER_RESIDENT * float(residents.sum())
+    rows, cols = np.nonzero((lu == LandUse.HOUSING) & (residents > 0))
+    d = np.hypot(cols + 0.5 - b.centre_xy[0], rows + 0.5 - b.centre_xy[1])
     # The secondary school: the first housing cell beyond the centre's edge.
     k = int(np.argmin(np.where(d >= 13.0 * b.scale, d, np.inf)))
     places[rows[k], cols[k]] += round(_SECONDARY_SHARE * total)
+    for row, col, share in sites:
+        places[row, col] += round((1.0 - _SECONDARY_SHARE) * total * share)
+    return places.astype(np.float32)
+
+
+def health(b: _TownBuilder, lu: np.ndarray, residents: np.ndarray) -> np.ndarray:
+    """General practitioners per cell (float32, whole doctors): a health centre in the old
+    centre with half of them, a practice in each quarter of the town with the rest."""
+    doctors = np.zeros(lu.shape, dtype=np.float64)
+    sites = _quarter_sites(b, lu, residents)
+    if not sites:
+        return doctors.astype(np.float32)
+    total = _GP_PER_RESIDENT * float(residents.sum())
+    rows, cols = np.nonzero(lu == LandUse.CENTRE)
+    if rows.size:
+        k = int(np.argmin(np.hypot(cols + 0.5 - b.centre_xy[0], rows + 0.5 - b.centre_xy[1])))
+        doctors[rows[k], cols[k]] += round(_HEALTH_CENTRE_SHARE * total)
+    for row, col, share in sites:
+        doctors[row, col] += max(1, round((1.0 - _HEALTH_CENTRE_SHARE) * total * share))
+    return doctors.astype(np.float32)
+
+
+def _quarter_sites(b: _TownBuilder, lu: np.ndarray, residents: np.ndarray) -> list[tuple[int, int, float]]:
+    """(row, col, share of residents) of the housing cell nearest the residents' centre of
+    each quarter of the town (split at the old centre)."""
+    rows, cols = np.nonzero((lu == LandUse.HOUSING) & (residents > 0))
+    if rows.size == 0:
+        return []
+    px, py = b.centre_xy
+    x, y = cols + 0.5, rows + 0.5
     quarter = (x >= px).astype(np.int64) + 2 * (y >= py)
     people = residents[rows, cols].astype(np.float64)
+    sites = []
     for q in range(4):
         mine = quarter == q
         if people[mine].sum() <= 0.0:
@@ -59,9 +94,8 @@ def schools(b: _TownBuilder, lu: np.ndarray, residents: np.ndarray) -> np.ndarra
         w = people[mine]
         cx, cy = float((x[mine] * w).sum() / w.sum()), float((y[mine] * w).sum() / w.sum())
         site = int(np.argmin(np.hypot(x[mine] - cx, y[mine] - cy)))
-        share = float(w.sum() / people.sum())
-        places[rows[mine][site], cols[mine][site]] += round((1.0 - _SECONDARY_SHARE) * total * share)
-    return places.astype(np.float32)
+        sites.append((int(rows[mine][site]), int(cols[mine][site]), float(w.sum() / people.sum())))
+    return sites
 
 
 def shops(b: _TownBuilder, lay: _Layout, lu: np.ndarray, jobs: np.ndarray) -> np.ndarray:

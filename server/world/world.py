@@ -27,6 +27,36 @@ class WorldError(ValueError):
     """A world folder that cannot be loaded, with the reason in words."""
 
 
+def _hourly(values: str) -> list[float]:
+    return [float(v) for v in values.split()]
+
+
+class Weather(msgspec.Struct, forbid_unknown_fields=True):
+    """A representative day of the world's weather, hour 0-1 to 23-24, for dispersion.
+
+    The defaults are a fair-weather day of central Europe, assumed: westerly winds (from
+    250 degrees, veering through the day) at 10 m of 2 m/s at night rising to 4 m/s in the
+    afternoon, and a mixing height of 300 m at night growing to about 1,300 m at midday, the
+    diurnal cycle of the convective boundary layer (Stull 1988, An Introduction to Boundary
+    Layer Meteorology, fig. 1.7). A city should put in its own climatology.
+    """
+
+    wind_speed_m_s: list[float] = msgspec.field(default_factory=lambda: _hourly(
+        "2.1 2.0 2.0 2.0 2.1 2.3 2.5 2.7 3.0 3.3 3.5 3.7 3.9 4.0 4.0 4.0 3.9 3.7 3.5 3.3 3.0 2.7 2.5 2.3"))
+    # Where the wind blows from, degrees clockwise from north (meteorological convention).
+    wind_from_deg: list[float] = msgspec.field(default_factory=lambda: _hourly(
+        "233 231 230 231 233 236 240 245 250 255 260 264 267 269 270 269 267 264 260 255 250 245 240 236"))
+    mixing_height_m: list[float] = msgspec.field(default_factory=lambda: _hourly(
+        "300 300 300 300 300 300 300 430 680 910 1090 1220 1290 1290 1220 1090 910 680 430 300 300 300 300 300"))
+
+    def validate(self) -> None:
+        for name in ("wind_speed_m_s", "wind_from_deg", "mixing_height_m"):
+            if len(getattr(self, name)) != 24:
+                raise WorldError(f"weather.{name} needs 24 hourly values, one per hour of the day")
+        if min(self.wind_speed_m_s) < 0 or min(self.mixing_height_m) <= 0:
+            raise WorldError("weather: wind speeds cannot be negative and mixing heights must be positive")
+
+
 class WorldMeta(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     title: str
@@ -39,6 +69,7 @@ class WorldMeta(msgspec.Struct, forbid_unknown_fields=True):
     modules: list[str] = msgspec.field(default_factory=lambda: ["demand", "traffic", "indicators"])
     # Per-world overrides of model parameters, by module then parameter name.
     parameters: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    weather: Weather = msgspec.field(default_factory=Weather)
 
 
 @dataclass
@@ -52,9 +83,10 @@ class Grid:
     # Destinations of the non-work trip purposes; zeros when a world has none.
     school_places: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # pupils
     shops: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # retail/service jobs
+    health: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # doctors, clinics: jobs
 
     def __post_init__(self) -> None:
-        for name in ("school_places", "shops"):
+        for name in ("school_places", "shops", "health"):
             if getattr(self, name).size == 0 and self.land_use.size:
                 setattr(self, name, np.zeros(self.land_use.shape, np.float32))
 
@@ -134,6 +166,7 @@ _DTYPES: dict[str, np.dtype] = {
     "grid.zone": np.dtype(np.int32),
     "grid.school_places": np.dtype(np.float32),
     "grid.shops": np.dtype(np.float32),
+    "grid.health": np.dtype(np.float32),
     "network.node_x_m": np.dtype(np.float64),
     "network.node_y_m": np.dtype(np.float64),
     "network.link_from": np.dtype(np.int32),
@@ -156,7 +189,7 @@ _DTYPES: dict[str, np.dtype] = {
     "lines.headway_min": np.dtype(np.float64),
 }
 # Arrays added after the first worlds were written: a file without them gets these.
-_OPTIONAL = {"grid.school_places", "grid.shops", "network.bus_lane", "network.bike_lane",
+_OPTIONAL = {"grid.school_places", "grid.shops", "grid.health", "network.bus_lane", "network.bike_lane",
              "network.toll_eur", "lines.first", "lines.link", "lines.stop", "lines.headway_min"}
 
 
@@ -211,7 +244,8 @@ class World:
     def validate(self) -> None:
         """Raise WorldError naming the first inconsistency found."""
         g, n = self.grid, self.network
-        for name in ("residents", "jobs", "zone", "school_places", "shops"):
+        self.meta.weather.validate()
+        for name in ("residents", "jobs", "zone", "school_places", "shops", "health"):
             if getattr(g, name).shape != g.shape:
                 raise WorldError(f"grid layer {name} has shape {getattr(g, name).shape}, expected {g.shape}")
         if n.node_y_m.shape != n.node_x_m.shape:
