@@ -267,14 +267,15 @@ class Demand:
     od_car_trips_h float64[Z, Z] (car vehicle trips in the hour; none within a zone or
     between zones on one node), od_trips_by_mode_h float64[4, Z, Z] (person trips in the
     hour by car, public transport, bike, walk, intrazonal included), trips_by_mode_h
-    float64[4], mode_share float64[4], demand_hour (0-d int64, the slice in use) and
-    demand_link_time_min float64[L] (the car times the demand was computed with).
+    float64[4], mode_share float64[4], demand_hour (0-d int64, the slice in use),
+    demand_link_time_min float64[L] (the car times the demand was computed with) and
+    demand_car_trips_by_hour float64[24] (person trips by car in each hour of the day).
     """
 
     name = "demand"
     inputs = _NETWORK_INPUTS
     outputs = ("od_car_trips_h", "od_trips_by_mode_h", "trips_by_mode_h", "mode_share", "demand_hour",
-               "demand_link_time_min")
+               "demand_link_time_min", "demand_car_trips_by_hour")
 
     def __init__(self, parameters: DemandParameters) -> None:
         self.p = parameters
@@ -302,6 +303,7 @@ class Demand:
             assert self._static is not None
             self._daily = daily_demand(self.p, self._static, board, times)
             board["demand_link_time_min"] = times
+            board["demand_car_trips_by_hour"] = car_trips_by_hour(self._daily, self.p)
             self.recomputes += 1
             self._hour = -1
         if hour != self._hour:
@@ -456,6 +458,18 @@ def trips_in_hour(daily: DailyDemand, from_home: np.ndarray, to_home: np.ndarray
             if vot_class == c:
                 od += from_home[purpose] * daily.trips[purpose] + to_home[purpose] * daily.trips[purpose].T
         out += daily.probability[c] * od[None, :, :]
+    return out
+
+
+def car_trips_by_hour(daily: DailyDemand, p: DemandParameters) -> np.ndarray:
+    """Person trips by car in each hour of the day (float64[24]), intrazonal included: the
+    day's profile of car traffic, for what is averaged over a day (noise's Lden)."""
+    out = np.zeros(HOURS)
+    for purpose, vot_class in enumerate(PURPOSE_CLASS):
+        car = daily.probability[vot_class, CAR]
+        outbound = float((car * daily.trips[purpose]).sum())
+        inbound = float((car * daily.trips[purpose].T).sum())
+        out += p.from_home[purpose] * outbound + p.to_home[purpose] * inbound
     return out
 
 

@@ -36,7 +36,7 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
     ),
     "emissions": lambda p: Emissions(p),
     "noise": lambda p: NoiseSource(p),
-    "noise_map": lambda p: NoiseMap(),
+    "noise_map": lambda p: NoiseMap(p),
     "indicators": lambda p: Indicators(),
 }
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agora.server.sim.noise import NO_SOUND_DB
-from agora.server.sim.noise_map import CUTOFF_M, QUIET_DB, noise_grid
+from agora.server.sim.noise_map import CUTOFF_M, QUIET_DB, day_corrections_db, lden_from_hours, noise_grid
 from agora.server.world.simulation import Simulation
 from agora.server.world.world import World
 
@@ -77,3 +77,44 @@ def test_the_map_is_redrawn_only_when_a_road_gets_louder_or_quieter(default_worl
     after = sim.board["grid_noise_laeq_dba"]
     assert after is not before and not np.array_equal(after, before)
 
+
+
+def test_lden_weighs_evening_and_night_as_the_directive_says() -> None:
+    # Directive 2002/49/EC: 12 day hours, 4 evening (+5 dB), 8 night (+10 dB). A level
+    # steady all day is 6.4 dB quieter than its Lden.
+    steady = np.full((24, 1), 60.0)
+    assert lden_from_hours(steady)[0] == pytest.approx(60.0 + 10.0 * math.log10((12 + 4 * 10**0.5 + 8 * 10) / 24), abs=1e-9)
+    assert lden_from_hours(steady)[0] == pytest.approx(66.40, abs=0.01)
+    # Loud only in the evening hours 19-23 at 70 dB: 10 lg(4 * 10^7.5 / 24).
+    evening = np.full(24, -50.0)
+    evening[19:23] = 70.0
+    assert float(lden_from_hours(evening)) == pytest.approx(10.0 * math.log10(4 * 10**7.5 / 24), abs=1e-6)
+
+
+def test_the_day_correction_reproduces_the_hourly_lden_for_a_traffic_profile() -> None:
+    # Sound energy proportional to flow: levels hour by hour from a profile, then Lden the
+    # long way, must equal the level now plus the correction.
+    profile = np.array([1, 1, 1, 1, 2, 5, 20, 60, 80, 50, 40, 40, 45, 45, 45, 60, 80, 90, 60, 40, 25, 15, 8, 3], float)
+    for hour in (7, 8, 17, 23):
+        now_db = 62.0
+        by_hour = now_db + 10.0 * np.log10(profile / profile[hour])
+        lden, lnight = day_corrections_db(profile, hour)
+        assert now_db + lden == pytest.approx(float(lden_from_hours(by_hour)), abs=1e-9)
+        night = np.r_[by_hour[:7], by_hour[23:]]
+        assert now_db + lnight == pytest.approx(10.0 * math.log10(np.mean(10.0 ** (night / 10.0))), abs=1e-9)
+
+
+def test_the_town_counts_residents_in_noise_above_the_who_guidelines(default_world: World) -> None:
+    sim = Simulation(default_world)
+    sim.step()
+    laeq, lden = sim.board["grid_noise_laeq_dba"], sim.board["grid_noise_lden_dba"]
+    heard = laeq > QUIET_DB
+    # At 07:00, a morning hour busier than the day's average, Lden sits a little above LAeq.
+    assert np.all(np.abs(lden[heard] - laeq[heard] - (lden[heard][0] - laeq[heard][0])) < 1e-3)
+    residents = default_world.grid.residents
+    above = float(sim.board["indicator.residents_above_who_lden"])
+    assert above == pytest.approx(float(residents[lden > 53.0].sum()))
+    assert 0.0 < above < residents.sum()
+    # Night traffic is a tenth of the morning's (10 dB less) while the night guideline is
+    # only 8 dB stricter: fewer people are above it at night.
+    assert 0.0 < float(sim.board["indicator.residents_above_who_lnight"]) < above
