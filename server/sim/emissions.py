@@ -4,9 +4,9 @@ Cars: speed-dependent exhaust factors of the COPERT family for the fleet's petro
 and electric shares (NOx: COPERT 4 passenger car Euro 6, "Eq1"
 (a + cV + eV^2 + f/V) / (1 + bV + dV^2), EMEP/EEA Guidebook 1.A.3.b.i; CO2: a curve
 a + b/V + cV^2 through HBEFA 4's steady-speed values for petrol Euro 6), plus non-exhaust
-PM2.5 from tyre, brake and road wear, which electric cars keep. Buses: every bus of every
-line on its route links, at constant factors. All factors and their sources are in
-rules/models.toml [emissions].
+PM2.5 from tyre, brake and road wear, which electric cars keep. Buses and heavy goods
+vehicles (from the fleet module) at constant urban factors. All factors and their sources
+are in rules/models.toml [emissions].
 """
 
 from __future__ import annotations
@@ -42,23 +42,16 @@ def co2_curve(speed_kmh: np.ndarray, a: float, b: float, c: float) -> np.ndarray
     return out
 
 
-def bus_veh_h(n_links: int, line_first: np.ndarray, line_link: np.ndarray, line_headway_min: np.ndarray) -> np.ndarray:
-    """Buses per hour on each link (float64[L]) from the lines' routes and headways."""
-    per_line = 60.0 / line_headway_min
-    counts = np.repeat(per_line, np.diff(line_first))
-    return np.bincount(line_link, weights=counts, minlength=n_links).astype(np.float64)
-
-
 class Emissions:
-    """Pipeline module: grams per hour of CO2, NOx and PM2.5 on every link.
+    """Pipeline module: grams per hour of CO2, NOx and PM2.5 on every link, from its cars,
+    lorries and buses.
 
     Writes link_co2_g_h, link_nox_g_h, link_pm25_g_h (float64[L]) and the indicators
     `indicator.co2_kg_h`, `indicator.nox_kg_h`, `indicator.pm25_kg_h` (0-d float64).
     """
 
     name = "emissions"
-    inputs = ("link_flow_veh_h", "link_congested_speed_kmh", "link_length_m", "line_first", "line_link",
-              "line_headway_min")
+    inputs = ("link_flow_veh_h", "link_congested_speed_kmh", "link_length_m", "link_hgv_veh_h", "link_bus_veh_h")
     outputs = ("link_co2_g_h", "link_nox_g_h", "link_pm25_g_h",
                "indicator.co2_kg_h", "indicator.nox_kg_h", "indicator.pm25_kg_h")
 
@@ -86,10 +79,9 @@ class Emissions:
         length_km = board["link_length_m"] / 1000.0
         co2, nox, pm25 = self.car_factors_g_km(board["link_congested_speed_kmh"])
         car_km_h = board["link_flow_veh_h"] * length_km
-        bus_km_h = bus_veh_h(length_km.shape[0], board["line_first"], board["line_link"],
-                             board["line_headway_min"]) * length_km
-        board["link_co2_g_h"] = car_km_h * co2 + bus_km_h * p["bus_co2_g_km"]
-        board["link_nox_g_h"] = car_km_h * nox + bus_km_h * p["bus_nox_g_km"]
-        board["link_pm25_g_h"] = car_km_h * pm25 + bus_km_h * p["bus_pm25_g_km"]
+        bus_km_h = board["link_bus_veh_h"] * length_km
+        hgv_km_h = board["link_hgv_veh_h"] * length_km
+        for name, car in (("co2", co2), ("nox", nox), ("pm25", pm25)):
+            board[f"link_{name}_g_h"] = car_km_h * car + bus_km_h * p[f"bus_{name}_g_km"] + hgv_km_h * p[f"hgv_{name}_g_km"]
         for name in ("co2", "nox", "pm25"):
             board[f"indicator.{name}_kg_h"] = np.array(float(board[f"link_{name}_g_h"].sum()) / 1000.0)

@@ -27,7 +27,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from agora.server.sim.noise import NO_SOUND_DB
 from agora.server.sim.pipeline import Board
@@ -62,7 +62,78 @@ def lden_from_hours(laeq_by_hour_db: np.ndarray) -> np.ndarray:
     return out
 
 
+BAND_ROWS = 16  # rows per parallel band: each thread owns whole bands of the energy grid
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def add_line_sources(
+    energy: np.ndarray,
+    origin_x_m: float,
+    origin_y_m: float,
+    cell_m: float,
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    weight: np.ndarray,
+    cutoff_m: float,
+) -> None:
+    """Add each segment's intensity, times its weight, to energy float64[H, W] in place.
+
+    Segments from (ax, ay) to (bx, by) in metres, float64[K]; weight float64[K] the sound
+    power per metre as energy, 10^(L'_W/10), or a difference of two such powers. Rows are
+    split into bands, one thread a band, every band visiting the segments in the same order:
+    the sums do not depend on the number of threads.
+    """
+    height, width = energy.shape
+    n_bands = (height + BAND_ROWS - 1) // BAND_ROWS
+    for band in prange(n_bands):
+        band_r0 = band * BAND_ROWS
+        band_r1 = min(height, band_r0 + BAND_ROWS) - 1
+        for k in range(ax.shape[0]):
+            w = weight[k]
+            if w == 0.0:
+                continue
+            dx, dy = bx[k] - ax[k], by[k] - ay[k]
+            length = math.sqrt(dx * dx + dy * dy)
+            if length <= 0.0:
+                continue
+            r0 = max(band_r0, int((min(ay[k], by[k]) - cutoff_m - origin_y_m) / cell_m))
+            r1 = min(band_r1, int((max(ay[k], by[k]) + cutoff_m - origin_y_m) / cell_m))
+            if r0 > r1:
+                continue
+            ux, uy = dx / length, dy / length
+            c0 = max(0, int((min(ax[k], bx[k]) - cutoff_m - origin_x_m) / cell_m))
+            c1 = min(width - 1, int((max(ax[k], bx[k]) + cutoff_m - origin_x_m) / cell_m))
+            for r in range(r0, r1 + 1):
+                py = origin_y_m + (r + 0.5) * cell_m
+                for c in range(c0, c1 + 1):
+                    px = origin_x_m + (c + 0.5) * cell_m
+                    # Along-road coordinates of the segment ends from the receiver's foot point.
+                    s = (px - ax[k]) * ux + (py - ay[k]) * uy
+                    d = abs((px - ax[k]) * uy - (py - ay[k]) * ux)
+                    if d > cutoff_m:
+                        continue
+                    d = max(d, MIN_DISTANCE_M)
+                    angle = math.atan((length - s) / d) - math.atan(-s / d)
+                    energy[r, c] += w * angle / (4.0 * math.pi * d)
+
+
 @njit(cache=True, nogil=True)
+def levels_db(energy: np.ndarray, reflecting: np.ndarray) -> np.ndarray:
+    """LAeq, dB(A), float32[H, W] from energy float64[H, W]; +3 dB over hard ground, QUIET_DB
+    where no road is heard (energy below 10^-3, i.e. -30 dB, is taken as rounding left over
+    from roads that fell silent)."""
+    height, width = energy.shape
+    out = np.full((height, width), np.float32(QUIET_DB))
+    for r in range(height):
+        for c in range(width):
+            if energy[r, c] > 1e-3:
+                level = 10.0 * math.log10(energy[r, c])
+                out[r, c] = level + (3.0 if reflecting[r, c] else 0.0)
+    return out
+
+
 def noise_grid(
     origin_x_m: float,
     origin_y_m: float,
@@ -77,43 +148,17 @@ def noise_grid(
     reflecting: np.ndarray,
     cutoff_m: float,
 ) -> np.ndarray:
-    """LAeq at every cell centre, dB(A), float64[height, width].
+    """LAeq at every cell centre, dB(A), float32[height, width], drawn from scratch.
 
-    Segments from (ax, ay) to (bx, by) in metres, float64[L]; power_dba_m float64[L]
-    (NO_SOUND_DB for silent links); reflecting bool[height, width], hard ground.
+    power_dba_m float64[L] (NO_SOUND_DB for silent links); reflecting bool[height, width].
     """
     energy = np.zeros((height, width))
-    for k in range(ax.shape[0]):
-        if power_dba_m[k] <= NO_SOUND_DB:
-            continue
-        w = 10.0 ** (power_dba_m[k] / 10.0)
-        dx, dy = bx[k] - ax[k], by[k] - ay[k]
-        length = math.sqrt(dx * dx + dy * dy)
-        if length <= 0.0:
-            continue
-        ux, uy = dx / length, dy / length
-        c0 = max(0, int((min(ax[k], bx[k]) - cutoff_m - origin_x_m) / cell_m))
-        c1 = min(width - 1, int((max(ax[k], bx[k]) + cutoff_m - origin_x_m) / cell_m))
-        r0 = max(0, int((min(ay[k], by[k]) - cutoff_m - origin_y_m) / cell_m))
-        r1 = min(height - 1, int((max(ay[k], by[k]) + cutoff_m - origin_y_m) / cell_m))
-        for r in range(r0, r1 + 1):
-            py = origin_y_m + (r + 0.5) * cell_m
-            for c in range(c0, c1 + 1):
-                px = origin_x_m + (c + 0.5) * cell_m
-                # Along-road coordinates of the segment ends from the receiver's foot point.
-                s = (px - ax[k]) * ux + (py - ay[k]) * uy
-                d = abs((px - ax[k]) * uy - (py - ay[k]) * ux)
-                if d > cutoff_m:
-                    continue
-                d = max(d, MIN_DISTANCE_M)
-                angle = math.atan((length - s) / d) - math.atan(-s / d)
-                energy[r, c] += w * angle / (4.0 * math.pi * d)
-    out = np.full((height, width), QUIET_DB)
-    for r in range(height):
-        for c in range(width):
-            if energy[r, c] > 0.0:
-                level = 10.0 * math.log10(energy[r, c])
-                out[r, c] = level + (3.0 if reflecting[r, c] else 0.0)
+    add_line_sources(energy, origin_x_m, origin_y_m, cell_m, ax, ay, bx, by, _energy(power_dba_m), cutoff_m)
+    return levels_db(energy, reflecting)
+
+
+def _energy(power_dba_m: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.where(power_dba_m > NO_SOUND_DB, 10.0 ** (power_dba_m / 10.0), 0.0)
     return out
 
 
@@ -126,17 +171,21 @@ class NoiseMap:
     for road traffic noise, `indicator.residents_above_who_lden` and
     `indicator.residents_above_who_lnight` (0-d float64).
 
-    The LAeq map is redrawn only when some link's sound power moved by `redraw_db` or more
-    since the last drawing (kept on the board as `noise_map_power_dba_m`, so replay and
-    the state hash see the same decision): once traffic settles, noise costs little.
+    Only the links whose sound power moved by `redraw_db` or more since they were last drawn
+    are drawn again, as their change of energy added to the sound energy map
+    (`noise_map_energy`, float64[H, W]); the powers as drawn are kept too
+    (`noise_map_power_dba_m`), both on the board so that replay and the state hash see the
+    same decisions. Once traffic settles, noise costs little; when most links moved (a new
+    hour of demand), the map is drawn afresh, which also clears accumulated rounding.
     """
 
     redraw_db = 0.1
+    full_redraw_share = 0.5
 
     name = "noise_map"
     inputs = ("node_x_m", "node_y_m", "link_from", "link_to", "link_sound_power_dba_m", "grid_soft_ground",
               "grid_origin_m", "grid_cell_m", "grid_residents", "clock_hour", "demand_car_trips_by_hour")
-    outputs = ("grid_noise_laeq_dba", "noise_map_power_dba_m", "grid_noise_lden_dba", "grid_noise_lnight_dba",
+    outputs = ("grid_noise_laeq_dba", "noise_map_power_dba_m", "noise_map_energy", "grid_noise_lden_dba", "grid_noise_lnight_dba",
                "indicator.residents_above_who_lden", "indicator.residents_above_who_lnight")
 
     def __init__(self, p: dict[str, Any]) -> None:
@@ -159,14 +208,32 @@ class NoiseMap:
     def _draw(self, board: Board) -> None:
         power = board["link_sound_power_dba_m"]
         drawn = board.get("noise_map_power_dba_m")
-        if drawn is not None and drawn.shape == power.shape and np.max(np.abs(power - drawn), initial=0.0) < self.redraw_db:
-            return
+        energy = board.get("noise_map_energy")
+        fresh = drawn is None or energy is None or drawn.shape != power.shape
+        if not fresh:
+            assert drawn is not None and energy is not None
+            moved = np.flatnonzero(np.abs(power - drawn) >= self.redraw_db)
+            if moved.size == 0:
+                return
+            fresh = moved.size > self.full_redraw_share * power.shape[0]
         soft = board["grid_soft_ground"]
         origin = board["grid_origin_m"]
         f, t = board["link_from"], board["link_to"]
         x, y = board["node_x_m"], board["node_y_m"]
-        board["grid_noise_laeq_dba"] = noise_grid(
-            float(origin[0]), float(origin[1]), float(board["grid_cell_m"]), soft.shape[0], soft.shape[1],
-            x[f], y[f], x[t], y[t], power, ~soft, CUTOFF_M,
-        ).astype(np.float32)
-        board["noise_map_power_dba_m"] = power.copy()
+        if fresh:
+            energy = np.zeros(soft.shape)
+            moved = np.arange(power.shape[0])
+            weight = _energy(power)
+            drawn = power.copy()
+        else:
+            # Only the roads that got louder or quieter: their change in energy, added on.
+            assert drawn is not None and energy is not None
+            energy = energy.copy()
+            weight = _energy(power[moved]) - _energy(drawn[moved])
+            drawn = drawn.copy()
+            drawn[moved] = power[moved]
+        add_line_sources(energy, float(origin[0]), float(origin[1]), float(board["grid_cell_m"]),
+                         x[f[moved]], y[f[moved]], x[t[moved]], y[t[moved]], weight, CUTOFF_M)
+        board["noise_map_energy"] = energy
+        board["noise_map_power_dba_m"] = drawn
+        board["grid_noise_laeq_dba"] = levels_db(energy, ~soft)

@@ -20,6 +20,7 @@ import numpy as np
 
 from agora.server.sim.demand import Demand, hour_of_tick
 from agora.server.sim.emissions import Emissions
+from agora.server.sim.fleet import Fleet
 from agora.server.sim.noise import NoiseSource
 from agora.server.sim.noise_map import NoiseMap
 from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS, Indicators
@@ -34,6 +35,7 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
         p["bpr_alpha"], p["bpr_beta"], int(p["iterations_per_tick"]), p["target_relative_gap"],
         p["value_of_time_eur_h"],
     ),
+    "fleet": lambda p: Fleet(p),
     "emissions": lambda p: Emissions(p),
     "noise": lambda p: NoiseSource(p),
     "noise_map": lambda p: NoiseMap(p),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agora.server.sim.emissions import Emissions, bus_veh_h, co2_curve, copert_eq1
+from agora.server.sim.emissions import Emissions, co2_curve, copert_eq1
+from agora.server.sim.fleet import bus_veh_h
 from agora.server.world.simulation import Simulation, model_parameters
 from agora.server.world.world import World
 
@@ -49,8 +50,11 @@ def test_the_default_town_emits_in_proportion_to_its_traffic(default_world: Worl
     board = sim.board
     car_km = float(np.dot(board["link_flow_veh_h"], board["link_length_m"])) / 1000.0
     co2_kg_h = sim.indicators()["co2_kg_h"]
-    # Between 120 and 530 g per car-km (the curve's range in town) plus the buses.
-    assert 0.12 * car_km < co2_kg_h < 0.53 * car_km + 0.0012 * 1000 * 60
+    # Between 120 and 530 g per car-km (the curve's range in town) plus lorries and buses.
+    lorry_km = float(np.dot(board["link_hgv_veh_h"], board["link_length_m"])) / 1000.0
+    bus_km = float(np.dot(board["link_bus_veh_h"], board["link_length_m"])) / 1000.0
+    assert 0.5 * lorry_km < 0.05 * car_km  # lorries are a few percent of the traffic
+    assert 0.12 * car_km < co2_kg_h - 0.8 * lorry_km - 1.2 * bus_km < 0.53 * car_km
     empty = board["link_flow_veh_h"] == 0.0
     no_bus = bus_veh_h(len(empty), board["line_first"], board["line_link"], board["line_headway_min"]) == 0.0
     assert not board["link_nox_g_h"][empty & no_bus].any()

@@ -118,3 +118,18 @@ def test_the_town_counts_residents_in_noise_above_the_who_guidelines(default_wor
     # Night traffic is a tenth of the morning's (10 dB less) while the night guideline is
     # only 8 dB stricter: fewer people are above it at night.
     assert 0.0 < float(sim.board["indicator.residents_above_who_lnight"]) < above
+
+
+def test_drawing_only_the_roads_that_changed_gives_the_map_drawn_afresh(default_world: World) -> None:
+    sim = Simulation(default_world)
+    for _ in range(3):
+        sim.step()
+    busiest = int(np.argmax(sim.board["link_flow_veh_h"]))
+    sim.set_closed([busiest], True)
+    sim.step()
+    drawn = sim.board["noise_map_power_dba_m"]  # links that moved by less than 0.1 dB keep their old power
+    n, soft = default_world.network, sim.board["grid_soft_ground"]
+    x, y = n.node_x_m, n.node_y_m
+    afresh = noise_grid(0.0, 0.0, default_world.meta.cell_m, *soft.shape, x[n.link_from], y[n.link_from],
+                        x[n.link_to], y[n.link_to], drawn, ~soft, CUTOFF_M)
+    np.testing.assert_allclose(sim.board["grid_noise_laeq_dba"], afresh, atol=1e-3)
