@@ -20,6 +20,7 @@ The client imports this module and nothing else from the server.
 
 from __future__ import annotations
 
+import bz2
 from typing import Literal
 
 import msgspec
@@ -44,6 +45,42 @@ class Array(Struct, frozen=True, forbid_unknown_fields=True):
 
     def to_numpy(self) -> np.ndarray:
         return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
+
+
+class Layer(Struct, frozen=True, forbid_unknown_fields=True):
+    """A grid layer on the wire (row 0 south, like Grid), quantised to one byte a cell and
+    compressed with bzip2: value = offset + step * q, q in 0..255.
+
+    encoding "planar": the bytes are q[r, c] - q[r, c-1] - q[r-1, c] + q[r-1, c-1] (mod 256,
+    terms outside the grid 0), which is near 0 wherever the layer is smooth; cumulative sums
+    down the columns and along the rows give q back. encoding "change": the bytes are
+    q - q_held (mod 256) against the same layer as the client last received it.
+    """
+
+    name: str  # e.g. "noise_lden_dba": what it is, unit last
+    label: str  # for people: "Road noise, Lden"
+    unit: str  # "dB(A)", "µg/m³", "0-1", ...
+    offset: float
+    step: float
+    height: int
+    width: int
+    encoding: Literal["planar", "change"]
+    data: bytes
+
+    def quantised(self, held: np.ndarray | None = None) -> np.ndarray:
+        """q, uint8[height, width]; a "change" layer needs the q held before it."""
+        raw = np.frombuffer(bz2.decompress(self.data), dtype=np.uint8).reshape(self.height, self.width)
+        if self.encoding == "planar":
+            q: np.ndarray = np.cumsum(np.cumsum(raw, axis=0, dtype=np.uint8), axis=1, dtype=np.uint8)
+            return q
+        if held is None or held.shape != raw.shape:
+            raise ValueError(f"layer {self.name} is a change against a layer this client does not hold")
+        return held + raw  # uint8 arithmetic wraps: mod 256
+
+    def values(self, q: np.ndarray) -> np.ndarray:
+        """The layer in its unit, float32[height, width]."""
+        out: np.ndarray = (self.offset + self.step * q.astype(np.float32)).astype(np.float32)
+        return out
 
 
 # ---------------------------------------------------------------- client -> server
@@ -206,6 +243,9 @@ class Indicators(Struct, frozen=True, forbid_unknown_fields=True):
     co2_kg_h: float = 0.0  # road traffic CO2 this hour (cars and buses)
     nox_kg_h: float = 0.0
     pm25_kg_h: float = 0.0  # exhaust and tyre, brake and road wear
+    # What the traffic does to the city, by name with its unit, as the world's modules
+    # publish them: residents_above_who_lden, no2_pop_weighted_ug_m3, access_walk_all, ...
+    impacts: dict[str, float] = {}
 
 
 class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):
@@ -219,6 +259,7 @@ class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):
     closed: Array  # bool[L], links closed to cars
     flow_veh_h: Array  # float32[L]
     indicators: Indicators
+    layers: list[Layer] = []  # every grid layer the world's modules publish, "planar"
 
 
 class Welcome(Struct, tag="welcome", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -238,6 +279,7 @@ class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_f
     flow_veh_h: Array  # float32[K], their new flows
     closed: list[int]  # every link closed to cars after this tick
     indicators: Indicators
+    layers: list[Layer] = []  # the layers that changed, "planar" or "change" (whichever is smaller)
 
 
 class Resync(Struct, tag="resync", tag_field="type", frozen=True, forbid_unknown_fields=True):

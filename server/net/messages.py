@@ -50,7 +50,8 @@ def network_message(world: World) -> p.Network:
 
 
 def snapshot_message(
-    session_id: str, world: World, tick: int, flow_veh_h: np.ndarray, indicators: p.Indicators
+    session_id: str, world: World, tick: int, flow_veh_h: np.ndarray, indicators: p.Indicators,
+    layers: list[p.Layer] | None = None,
 ) -> p.Snapshot:
     return p.Snapshot(
         session=session_id,
@@ -63,6 +64,7 @@ def snapshot_message(
         closed=p.Array.of(world.network.closed),
         flow_veh_h=p.Array.of(flow_veh_h.astype(np.float32)),
         indicators=indicators,
+        layers=layers or [],
     )
 
 
@@ -72,6 +74,7 @@ def delta_message(
     flow_veh_h: np.ndarray,
     closed: np.ndarray,
     indicators: p.Indicators,
+    layers: list[p.Layer] | None = None,
 ) -> p.Delta:
     """Only the links whose flow moved by at least a tenth of a vehicle an hour travel."""
     new = flow_veh_h.astype(np.float32)
@@ -82,4 +85,5 @@ def delta_message(
         flow_veh_h=p.Array.of(new[changed]),
         closed=[int(i) for i in np.flatnonzero(closed)],
         indicators=indicators,
+        layers=layers or [],
     )

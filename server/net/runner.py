@@ -8,9 +8,10 @@ import logging
 
 from agora.server import protocol as p
 from agora.server.net.clients import Client, Frames
+from agora.server.net.layers import LayerFeed, LayerState
 from agora.server.net.messages import delta_message, snapshot_message
 from agora.server.session.errors import CommandError
-from agora.server.session.session import Session
+from agora.server.session.session import Applied, Session
 from agora.server.store.eventlog import EventLog
 
 log = logging.getLogger("agora.net")
@@ -25,6 +26,8 @@ class SessionRunner:
         self.clients: set[Client] = set()
         self.paused = False
         self._sent_flow = session.sim.link_flow_veh_h().copy()
+        self.layers = LayerFeed()
+        self.layers.commit(self.layers.prepare(session.sim.board))
         self._task: asyncio.Task[None] | None = None
 
     # -- called by connection handlers: enqueue only -----------------------------------
@@ -75,7 +78,8 @@ class SessionRunner:
     async def _tick(self) -> None:
         # The simulation runs off the event loop so sockets keep flowing while it computes;
         # the numba kernels release the GIL (nogil=True) for that to hold.
-        applied = await asyncio.to_thread(self.session.advance)
+        applied, layers = await asyncio.to_thread(self._advance)
+        self.layers.commit(layers)
         tick = self.session.tick
         for done in applied:
             event = p.Event(tick, done.order.player_name, p.tag_of(done.order.command), done.change.links)
@@ -86,9 +90,14 @@ class SessionRunner:
             # this tick reaches everyone as the world afresh instead of a delta.
             self.broadcast(Frames(p.Resync(self.snapshot())))
         else:
-            delta = delta_message(tick, self._sent_flow, flow, self.session.closed, self.indicators())
+            delta = delta_message(tick, self._sent_flow, flow, self.session.closed, self.indicators(),
+                                  self.layers.changed_layers())
             self.broadcast(Frames(delta))
         self._sent_flow = flow.copy()
+
+    def _advance(self) -> tuple[list[Applied], LayerState]:
+        applied = self.session.advance()
+        return applied, self.layers.prepare(self.session.sim.board)
 
     def broadcast(self, frames: Frames) -> None:
         for client in list(self.clients):
@@ -146,11 +155,12 @@ class SessionRunner:
     def indicators(self) -> p.Indicators:
         sim = self.session.sim
         return p.Indicators(**sim.indicators(), clock_hour=float(sim.board["clock_hour"]),
-                            mode_share=sim.mode_share())
+                            mode_share=sim.mode_share(), impacts=sim.impacts())
 
     def snapshot(self) -> p.Snapshot:
         s = self.session
-        return snapshot_message(s.id, s.world, s.tick, s.sim.link_flow_veh_h(), self.indicators())
+        return snapshot_message(s.id, s.world, s.tick, s.sim.link_flow_veh_h(), self.indicators(),
+                                self.layers.snapshot_layers())
 
     def health(self) -> dict[str, object]:
         s = self.session

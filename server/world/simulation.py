@@ -152,6 +152,12 @@ class Simulation:
                        if f"indicator.{name}" in self.board})
         return values
 
+    def impacts(self) -> dict[str, float]:
+        """Every other indicator the modules publish (environment, access), by name."""
+        headline = set(INDICATORS) | set(EMISSION_INDICATORS)
+        return {name[len("indicator."):]: float(value) for name, value in sorted(self.board.items())
+                if name.startswith("indicator.") and name[len("indicator."):] not in headline}
+
     def mode_share(self) -> list[float]:
         """Shares of person trips by car, public transport, bike and walk this hour."""
         share = self.board.get("mode_share")

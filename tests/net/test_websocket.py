@@ -25,6 +25,7 @@ class Player:
         self.flow: np.ndarray | None = None
         self.closed: list[int] = []
         self.tick = -1
+        self.layers: dict[str, np.ndarray] = {}  # quantised grid layers, as a client keeps them
 
     def send(self, message: p.ClientMessage) -> None:
         self.ws.send(p.msgpack_encoder.encode(message))
@@ -36,11 +37,14 @@ class Player:
             case p.Welcome(snapshot=snap) | p.Resync(snapshot=snap):
                 self.flow = snap.flow_veh_h.to_numpy().copy()
                 self.tick = snap.tick
+                self.layers = {layer.name: layer.quantised() for layer in snap.layers}
             case p.Delta():
                 assert self.flow is not None and message.tick == self.tick + 1, "deltas arrive in tick order"
                 self.flow[message.link.to_numpy()] = message.flow_veh_h.to_numpy()
                 self.closed = message.closed
                 self.tick = message.tick
+                for layer in message.layers:
+                    self.layers[layer.name] = layer.quantised(self.layers.get(layer.name))
         return message
 
     def wait_for(self, want: Callable[[p.ServerMessage], bool], timeout: float = 20.0) -> p.ServerMessage:
@@ -91,9 +95,13 @@ def test_closing_a_street_reroutes_traffic_for_every_player(live_server: LiveSer
     n_links = snap.network.link_from.to_numpy().shape[0]
     assert snap.flow_veh_h.to_numpy().shape == (n_links,) and snap.indicators.vehicle_hours > 0
 
+    assert {"noise_lden_dba", "noise_lnight_dba"} <= {layer.name for layer in snap.layers}
+    assert snap.indicators.impacts["residents_above_who_lden"] > 0
+
     ada.ticks(3)
     busiest = int(np.argmax(ada.flow))
     before = ada.flow.copy()
+    loud_before = ada.layers["noise_lden_dba"].copy()
     ada.send(p.CloseLink(link=busiest))
     accepted = ada.wait_for(lambda m: isinstance(m, (p.Accepted, p.Error)))
     assert isinstance(accepted, p.Accepted) and accepted.command == "close_link" and accepted.seq == 1
@@ -112,6 +120,15 @@ def test_closing_a_street_reroutes_traffic_for_every_player(live_server: LiveSer
         moved[street] = 0.0
         assert moved.max() > 10.0, "traffic found other routes"
     np.testing.assert_array_equal(ada.flow, bob.flow)
+    for name in ada.layers:
+        np.testing.assert_array_equal(ada.layers[name], bob.layers[name])
+    # The street fell quiet on the noise map every player holds.
+    nodes = snap.network
+    a, b = nodes.link_from.to_numpy()[busiest], nodes.link_to.to_numpy()[busiest]
+    x = (nodes.node_x_m.to_numpy()[a] + nodes.node_x_m.to_numpy()[b]) / 2.0
+    y = (nodes.node_y_m.to_numpy()[a] + nodes.node_y_m.to_numpy()[b]) / 2.0
+    cell = (int(y // snap.grid.cell_m), int(x // snap.grid.cell_m))
+    assert int(ada.layers["noise_lden_dba"][cell]) < int(loud_before[cell])
     assert live_server.accepted_commands() == [("close_link", {"type": "close_link", "link": busiest})]
 
 
