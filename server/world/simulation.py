@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from agora.server.sim.access import Access
+from agora.server.sim.air import Air
 from agora.server.sim.demand import Demand, hour_of_tick
 from agora.server.sim.emissions import Emissions
 from agora.server.sim.fleet import Fleet
@@ -39,6 +41,8 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
     "emissions": lambda p: Emissions(p),
     "noise": lambda p: NoiseSource(p),
     "noise_map": lambda p: NoiseMap(p),
+    "air": lambda p: Air(p),
+    "access": lambda p: Access(p),
     "indicators": lambda p: Indicators(),
 }
 
