@@ -103,19 +103,27 @@ def add_line_sources(
             if r0 > r1:
                 continue
             ux, uy = dx / length, dy / length
-            c0 = max(0, int((min(ax[k], bx[k]) - cutoff_m - origin_x_m) / cell_m))
-            c1 = min(width - 1, int((max(ax[k], bx[k]) + cutoff_m - origin_x_m) / cell_m))
+            y_low, y_high = min(ay[k], by[k]), max(ay[k], by[k])
+            x_low, x_high = min(ax[k], bx[k]), max(ax[k], bx[k])
             for r in range(r0, r1 + 1):
                 py = origin_y_m + (r + 0.5) * cell_m
+                # Only the columns the cutoff circle around the segment can reach in this row.
+                gap = max(0.0, y_low - py, py - y_high)
+                if gap > cutoff_m:
+                    continue
+                half = math.sqrt(cutoff_m * cutoff_m - gap * gap)
+                c0 = max(0, int((x_low - half - origin_x_m) / cell_m))
+                c1 = min(width - 1, int((x_high + half - origin_x_m) / cell_m))
                 for c in range(c0, c1 + 1):
                     px = origin_x_m + (c + 0.5) * cell_m
-                    # Along-road coordinates of the segment ends from the receiver's foot point.
+                    # Along-road coordinate of the receiver's foot point, and its distance.
                     s = (px - ax[k]) * ux + (py - ay[k]) * uy
                     d = abs((px - ax[k]) * uy - (py - ay[k]) * ux)
                     if d > cutoff_m:
                         continue
                     d = max(d, MIN_DISTANCE_M)
-                    angle = math.atan((length - s) / d) - math.atan(-s / d)
+                    # The angle the segment subtends, atan((L - s)/d) + atan(s/d), in one atan2.
+                    angle = math.atan2(length * d, d * d + s * s - s * length)
                     energy[r, c] += w * angle / (4.0 * math.pi * d)
 
 
@@ -175,12 +183,15 @@ class NoiseMap:
     are drawn again, as their change of energy added to the sound energy map
     (`noise_map_energy`, float64[H, W]); the powers as drawn are kept too
     (`noise_map_power_dba_m`), both on the board so that replay and the state hash see the
-    same decisions. Once traffic settles, noise costs little; when most links moved (a new
-    hour of demand), the map is drawn afresh, which also clears accumulated rounding.
+    same decisions. Half a decibel is below what the map can show (it travels in 1 dB steps)
+    and well inside CNOSSOS-EU's own uncertainty. At most `max_links_per_tick` links are
+    drawn in one tick, the largest changes first: when every road moves at once (a new
+    hour of demand on a large world) the map catches up over a few ticks instead of
+    stalling one.
     """
 
-    redraw_db = 0.1
-    full_redraw_share = 0.5
+    redraw_db = 0.5
+    max_links_per_tick = 1000
 
     name = "noise_map"
     inputs = ("node_x_m", "node_y_m", "link_from", "link_to", "link_sound_power_dba_m", "grid_soft_ground",
@@ -209,29 +220,28 @@ class NoiseMap:
         power = board["link_sound_power_dba_m"]
         drawn = board.get("noise_map_power_dba_m")
         energy = board.get("noise_map_energy")
-        fresh = drawn is None or energy is None or drawn.shape != power.shape
-        if not fresh:
-            assert drawn is not None and energy is not None
-            moved = np.flatnonzero(np.abs(power - drawn) >= self.redraw_db)
-            if moved.size == 0:
-                return
-            fresh = moved.size > self.full_redraw_share * power.shape[0]
         soft = board["grid_soft_ground"]
-        origin = board["grid_origin_m"]
-        f, t = board["link_from"], board["link_to"]
-        x, y = board["node_x_m"], board["node_y_m"]
-        if fresh:
+        if drawn is None or energy is None or drawn.shape != power.shape or energy.shape != soft.shape:
             energy = np.zeros(soft.shape)
             moved = np.arange(power.shape[0])
             weight = _energy(power)
             drawn = power.copy()
         else:
-            # Only the roads that got louder or quieter: their change in energy, added on.
-            assert drawn is not None and energy is not None
+            change = np.abs(power - drawn)
+            moved = np.flatnonzero(change >= self.redraw_db)
+            if moved.size == 0:
+                return
+            if moved.size > self.max_links_per_tick:
+                # The loudest changes first; the rest follow on the next ticks.
+                order = np.argsort(-change[moved], kind="stable")
+                moved = np.sort(moved[order[: self.max_links_per_tick]])
             energy = energy.copy()
             weight = _energy(power[moved]) - _energy(drawn[moved])
             drawn = drawn.copy()
             drawn[moved] = power[moved]
+        origin = board["grid_origin_m"]
+        f, t = board["link_from"], board["link_to"]
+        x, y = board["node_x_m"], board["node_y_m"]
         add_line_sources(energy, float(origin[0]), float(origin[1]), float(board["grid_cell_m"]),
                          x[f[moved]], y[f[moved]], x[t[moved]], y[t[moved]], weight, CUTOFF_M)
         board["noise_map_energy"] = energy

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agora.server.sim.noise import NO_SOUND_DB
-from agora.server.sim.noise_map import CUTOFF_M, QUIET_DB, day_corrections_db, lden_from_hours, noise_grid
+from agora.server.sim.noise_map import CUTOFF_M, QUIET_DB, NoiseMap, day_corrections_db, lden_from_hours, noise_grid
 from agora.server.world.simulation import Simulation
 from agora.server.world.world import World
 
@@ -127,9 +127,30 @@ def test_drawing_only_the_roads_that_changed_gives_the_map_drawn_afresh(default_
     busiest = int(np.argmax(sim.board["link_flow_veh_h"]))
     sim.set_closed([busiest], True)
     sim.step()
-    drawn = sim.board["noise_map_power_dba_m"]  # links that moved by less than 0.1 dB keep their old power
+    drawn = sim.board["noise_map_power_dba_m"]  # links that moved by less than redraw_db keep their old power
     n, soft = default_world.network, sim.board["grid_soft_ground"]
     x, y = n.node_x_m, n.node_y_m
     afresh = noise_grid(0.0, 0.0, default_world.meta.cell_m, *soft.shape, x[n.link_from], y[n.link_from],
                         x[n.link_to], y[n.link_to], drawn, ~soft, CUTOFF_M)
     np.testing.assert_allclose(sim.board["grid_noise_laeq_dba"], afresh, atol=1e-3)
+
+
+def test_when_every_road_moves_the_map_catches_up_over_a_few_ticks(default_world: World) -> None:
+    sim = Simulation(default_world)
+    sim.step()
+    noise_map = next(m for m in sim.pipeline.modules if isinstance(m, NoiseMap))
+    noise_map.max_links_per_tick = 100
+    board = sim.board
+    board["link_sound_power_dba_m"] = np.where(board["link_sound_power_dba_m"] > NO_SOUND_DB,
+                                               board["link_sound_power_dba_m"] - 3.0, NO_SOUND_DB)
+    moved = int((board["link_sound_power_dba_m"] != board["noise_map_power_dba_m"]).sum())
+    assert moved > 300
+    for tick in range((moved + 99) // 100):
+        noise_map.step(board)
+        left = int((board["link_sound_power_dba_m"] != board["noise_map_power_dba_m"]).sum())
+        assert left == max(0, moved - 100 * (tick + 1))  # the budget, and no more, each tick
+    n, soft = default_world.network, board["grid_soft_ground"]
+    x, y = n.node_x_m, n.node_y_m
+    afresh = noise_grid(0.0, 0.0, default_world.meta.cell_m, *soft.shape, x[n.link_from], y[n.link_from],
+                        x[n.link_to], y[n.link_to], board["link_sound_power_dba_m"], ~soft, CUTOFF_M)
+    np.testing.assert_allclose(board["grid_noise_laeq_dba"], afresh, atol=1e-3)
