@@ -27,6 +27,8 @@ def indicator_cards(city: City) -> list[tuple[str, str]]:
         ("Vehicle-km", f"{ind.vehicle_km:,.0f} km"),
         ("Mean car trip", f"{ind.mean_trip_min:,.1f} min"),
         *([("CO2 from traffic", f"{ind.co2_kg_h:,.0f} kg/h")] if ind.co2_kg_h > 0.0 else []),
+        *([("In noise over 53 dB", f"{ind.impacts['residents_above_who_lden']:,.0f} people")]
+          if "residents_above_who_lden" in ind.impacts else []),
         ("Tick", f"{city.tick:,d}"),
     ]
 
@@ -77,4 +79,5 @@ def error_text(error: p.Error) -> str:
     return f"Refused ({error.code}): {error.message}"
 
 
-HELP = "Click a road to select it  \u00b7  C  close / reopen it  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit map  \u00b7  Esc  quit"
+HELP = ("Click a road to select it  \u00b7  C  close / reopen it  \u00b7  L  map layers  \u00b7  Wheel  zoom  \u00b7  "
+        "Drag  pan  \u00b7  F  fit map  \u00b7  Esc  quit")

@@ -80,6 +80,13 @@ class City:
         # the two that deltas rewrite.
         self.flow_veh_h = snapshot.flow_veh_h.to_numpy().astype(np.float32)
         self.closed = snapshot.closed.to_numpy().astype(bool)
+        # Grid layers (noise, air, habitat, access) as the server quantised them, and what
+        # each is: name, label, unit, scale. Deltas change them in place.
+        self.layer_q: dict[str, np.ndarray] = {}
+        self.layer_info: dict[str, p.Layer] = {}
+        self.layers_changed: set[str] = set()
+        for layer in snapshot.layers:
+            self._take_layer(layer, None)
 
         n = self.n_links
         for name in ("link_to", "capacity_veh_h", "road_class", "modes", "twin", "flow_veh_h", "closed"):
@@ -115,7 +122,22 @@ class City:
 
         self.tick = delta.tick
         self.indicators = delta.indicators
+        self.layers_changed = set()
+        for layer in delta.layers:
+            self._take_layer(layer, self.layer_q.get(layer.name))
+            self.layers_changed.add(layer.name)
         return np.union1d(links, toggled)
+
+    def _take_layer(self, layer: p.Layer, held: np.ndarray | None) -> None:
+        q = layer.quantised(held)
+        if q.shape != self.land_use.shape:
+            raise ValueError(f"layer {layer.name} is {q.shape[0]} x {q.shape[1]} cells; the grid is {self.land_use.shape}")
+        self.layer_q[layer.name] = q
+        self.layer_info[layer.name] = layer
+
+    def layer_values(self, name: str) -> np.ndarray:
+        """A layer in its unit, float32[height, width]."""
+        return self.layer_info[name].values(self.layer_q[name])
 
     def car_link(self) -> np.ndarray:
         """bool[L]: links cars may use when open (the rest are paths for feet and bikes)."""

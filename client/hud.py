@@ -34,6 +34,7 @@ class Screen:
     notices: list[Notice]
     status: tuple[str, str, Kind] | None  # headline, detail, kind; shown over the map
     show_legend: bool
+    overlay: tuple[str, list[tuple[str, palette.RGBA]]] | None = None  # title, (label, colour) rows
 
 
 def _text(size: float, color: palette.RGBA = palette.TEXT, bold: bool = False, **kw: object) -> arcade.Text:
@@ -67,6 +68,8 @@ class Hud:
         for row, klass in zip(self._legend_rows, palette.TRAFFIC_CLASSES):
             row.text = klass.label
         self._legend_title.text = "Traffic: flow / capacity"
+        self._overlay_title = _text(11, bold=True)
+        self._overlay_rows = [_text(10.5) for _ in range(8)]
         self._selection = [_text(12, bold=True), _text(11.5), _text(11, palette.TEXT_DIM)]
         self._notices = [_text(12) for _ in range(4)]
         self._status_head = _text(18, bold=True, anchor_x="center")
@@ -90,7 +93,9 @@ class Hud:
         self._draw_top_bar(screen, width, height)
         self._draw_help_bar(screen, width)
         if screen.show_legend:
-            self._draw_legend(width)
+            top = self._draw_legend(width)
+            if screen.overlay is not None:
+                self._draw_overlay_legend(screen.overlay, width, top)
         if screen.selection is not None:
             self._draw_selection(screen.selection)
         self._draw_notices(screen.notices, width, height)
@@ -133,7 +138,28 @@ class Hud:
             _fit_text(self._attribution, screen.attribution, room)
         self._attribution.draw()
 
-    def _draw_legend(self, width: int) -> None:
+    def _draw_overlay_legend(self, legend: tuple[str, list[tuple[str, palette.RGBA]]], width: int, above: float) -> None:
+        title, entries = legend
+        self._overlay_title.text = title
+        rows = self._overlay_rows[: len(entries)]
+        for row, (label, _) in zip(rows, entries):
+            row.text = label
+        swatch = 26
+        w = PAD * 3 + swatch + max([r.content_width for r in rows] + [self._overlay_title.content_width])
+        h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
+        left, bottom = width - w - PAD, above + PAD
+        self._panel(left, bottom, w, h, palette.PANEL)
+        self._overlay_title.position = (left + PAD, bottom + h - PAD - 14)
+        self._overlay_title.draw()
+        for i, (row, (_, fill)) in enumerate(zip(rows, entries)):
+            y = bottom + h - PAD - 24 - LEGEND_ROW_PX * (i + 1) + 3
+            arcade.draw_lbwh_rectangle_filled(left + PAD - 1, y - 1, swatch + 2, 14, palette.CASING_COLOR)
+            arcade.draw_lbwh_rectangle_filled(left + PAD, y, swatch, 12, fill)
+            row.position = (left + PAD + swatch + PAD, y + 1)
+            row.draw()
+
+    def _draw_legend(self, width: int) -> float:
+        """The traffic legend at the bottom right; returns the y of its top edge."""
         rows = self._legend_rows
         text_w = max([r.content_width for r in rows] + [self._legend_title.content_width])
         swatch = 26
@@ -155,6 +181,7 @@ class Hud:
                     arcade.draw_lbwh_rectangle_filled(sx + dash, y, 4, thick, palette.CLOSED_DASH_COLOR)
             row.position = (sx + swatch + PAD, y)
             row.draw()
+        return bottom + h
 
     def _draw_selection(self, lines: tuple[str, str, str]) -> None:
         for t, line in zip(self._selection, lines):

@@ -14,7 +14,7 @@ import numpy as np
 from arcade.context import ArcadeContext
 from arcade.gl import BufferDescription, Framebuffer
 
-from agora.client import palette
+from agora.client import overlays, palette
 from agora.client.city import City
 from agora.client.viewport import Viewport
 
@@ -134,6 +134,8 @@ class MapView:
         self._road_program = ctx.program(vertex_shader=_ROAD_VERTEX, fragment_shader=_ROAD_FRAGMENT)
 
         land = np.ascontiguousarray(palette.land_use_rgba(city))
+        self._land_rgba = land
+        self.overlay: str | None = None
         height, width = land.shape[:2]
         self._land_texture = ctx.texture(
             (width, height), components=4, data=land.tobytes(), filter=(ctx.NEAREST, ctx.NEAREST)
@@ -196,6 +198,17 @@ class MapView:
         if link != self._selected:
             self._selected = link
             self._version += 1
+
+    def show_overlay(self, name: str | None) -> None:
+        """Paint a grid layer over the land use (None: land use alone); call it again when
+        the layer changes."""
+        self.overlay = name if name is None or name in self.city.layer_q else None
+        if self.overlay is None:
+            rgba = self._land_rgba
+        else:
+            rgba = overlays.overlay_rgba(self.city.layer_values(self.overlay), self.overlay, self._land_rgba)
+        self._land_texture.write(np.ascontiguousarray(rgba).tobytes())
+        self._version += 1
 
     def refresh_links(self) -> None:
         """Rewrite the per-link colours and styles from the city (after a delta)."""

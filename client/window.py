@@ -15,7 +15,7 @@ from typing import Protocol
 
 import arcade
 
-from agora.client import captions, palette
+from agora.client import captions, overlays, palette
 from agora.client.city import City
 from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Unreadable
 from agora.client.hud import Hud, Screen
@@ -57,6 +57,7 @@ class PlayWindow(arcade.Window):
             Kind.INFO,
         )
         self._refused = False
+        self.overlay: str | None = None  # the grid layer painted over the map, cycled with L
         self._press: tuple[float, float] | None = None
         self._dragged = False
 
@@ -89,6 +90,8 @@ class PlayWindow(arcade.Window):
                 if self.city is not None and self.map_view is not None:
                     if self.city.apply(message).size:
                         self.map_view.refresh_links()
+                    if self.overlay in self.city.layers_changed:
+                        self.map_view.show_overlay(self.overlay)
             case p.Accepted():
                 self.notices.add(captions.accepted_text(message), Kind.INFO, now)
             case p.Event():
@@ -123,6 +126,9 @@ class PlayWindow(arcade.Window):
         self.map_view = MapView(self.ctx, city)
         if selected is not None and selected < city.n_links:
             self.map_view.selected = selected
+        if self.overlay is not None:
+            self.map_view.show_overlay(self.overlay)
+            self.overlay = self.map_view.overlay
         if not keep_view:
             self.map_viewport = Viewport(self.get_size(), self.hud.map_area(*self.get_size()), city.extent())
 
@@ -161,6 +167,17 @@ class PlayWindow(arcade.Window):
             self.toggle_selected()
         elif symbol in (arcade.key.F, arcade.key.HOME) and self.map_viewport is not None:
             self.map_viewport.fit()
+        elif symbol == arcade.key.L:
+            self.next_overlay()
+
+    def next_overlay(self) -> None:
+        """L: paint the next grid layer the server sends over the map; after the last, none."""
+        if self.city is None or self.map_view is None:
+            return
+        names: list[str | None] = [None, *self.city.layer_q]
+        following = names[(names.index(self.overlay) + 1) % len(names)] if self.overlay in names else None
+        self.map_view.show_overlay(following)
+        self.overlay = self.map_view.overlay
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
         self._press = (x, y)
@@ -211,4 +228,11 @@ class PlayWindow(arcade.Window):
             notices=self.notices.active(time.monotonic()),
             status=self.status,
             show_legend=city is not None,
+            overlay=self._overlay_legend(),
         )
+
+    def _overlay_legend(self) -> tuple[str, list[tuple[str, palette.RGBA]]] | None:
+        if self.city is None or self.overlay is None:
+            return None
+        info = self.city.layer_info[self.overlay]
+        return f"{info.label} ({info.unit})", overlays.legend_rows(self.overlay, info.unit)

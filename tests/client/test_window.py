@@ -8,7 +8,8 @@ import pytest
 import towns
 from frames import click, grab, pixel, press, pump, save, send_events
 
-from agora.client import palette
+from agora.client import overlays, palette
+from agora.server.net.layers import LayerFeed
 from agora.server import protocol as p
 
 
@@ -250,3 +251,36 @@ def test_a_resync_replaces_the_city_and_keeps_the_view_and_selection(joined, wor
     assert joined.selected == link
     assert (joined.map_viewport.center_m, joined.map_viewport.px_per_m) == view
     assert greenish(pixel(image, *anchor(joined, link)))
+
+
+def overlay_colour(name: str, value: float, land: str) -> tuple[int, ...]:
+    scale = overlays.scale_of(name)
+    klass = int(np.searchsorted(np.asarray(scale.bounds), value, side="right"))
+    base = np.array(palette.LAND_USE_COLORS[land], dtype=float)
+    return tuple(int(round(v)) for v in base * (1 - overlays.OPACITY) + np.array(scale.colors[klass]) * overlays.OPACITY)
+
+
+def test_l_paints_the_noise_layer_over_the_map_and_deltas_repaint_it(play_window, fake_link, world, flows) -> None:  # type: ignore[no-untyped-def]
+    feed = LayerFeed()
+    feed.commit(feed.prepare(towns.noise_board(world, east_dba=72.0)))
+    fake_link.messages.put(towns.welcome(world, flows, layers=feed.snapshot_layers()))
+    pump(play_window)
+    east = play_window.map_viewport.to_screen(750.0, 450.0)  # a housing block east of x = 450 m
+    west = play_window.map_viewport.to_screen(150.0, 450.0)
+    assert close_to(pixel(grab(play_window), *east), palette.LAND_USE_COLORS["housing"])  # no overlay yet
+    press(play_window, arcade.key.L)
+    assert play_window.overlay == "noise_lden_dba"
+    image = grab(play_window)
+    save(image, "client_noise_overlay.png")
+    assert close_to(pixel(image, *east), overlay_colour("noise_lden_dba", 72.0, "housing"))
+    assert close_to(pixel(image, *west), overlay_colour("noise_lden_dba", 42.0, "housing"))
+    assert play_window.hud._overlay_title.text == "Road noise, Lden (dB(A))"
+    assert [r.text for r in play_window.hud._overlay_rows][:2] == ["under 45 dB(A)", "45-50 dB(A)"]
+    # The east falls quieter: the delta's change repaints the overlay.
+    feed.commit(feed.prepare(towns.noise_board(world, east_dba=47.0)))
+    fake_link.messages.put(towns.delta(world, flows, flows, tick=8, layers=feed.changed_layers()))
+    pump(play_window)
+    assert close_to(pixel(grab(play_window), *east), overlay_colour("noise_lden_dba", 47.0, "housing"))
+    press(play_window, arcade.key.L)  # the last layer: back to land use alone
+    assert play_window.overlay is None
+    assert close_to(pixel(grab(play_window), *east), palette.LAND_USE_COLORS["housing"])

@@ -116,14 +116,24 @@ def flows_at(world: World, vc: float) -> np.ndarray:
     return np.where((n.modes & Mode.CAR) != 0, n.capacity_veh_h * vc, 0.0).astype(np.float32)
 
 
-def welcome(world: World, flow: np.ndarray, tick: int = 7, name: str = "ada") -> p.Welcome:
-    snap = messages.snapshot_message("s1", world, tick, flow, indicators())
+def noise_board(world: World, east_dba: float, west_dba: float = 42.0) -> dict[str, np.ndarray]:
+    """A made-up Lden layer: one level east of x = 450 m, another west of it."""
+    height, width = world.grid.shape
+    x = world.meta.origin_x_m + (np.arange(width) + 0.5) * world.meta.cell_m
+    lden = np.where(x[None, :] > 450.0, east_dba, west_dba) * np.ones((height, 1))
+    return {"grid_noise_lden_dba": lden.astype(np.float32)}
+
+
+def welcome(world: World, flow: np.ndarray, tick: int = 7, name: str = "ada",
+            layers: list[p.Layer] | None = None) -> p.Welcome:
+    snap = messages.snapshot_message("s1", world, tick, flow, indicators(), layers)
     return p.Welcome(player_id=1, name=name, token="t0k", role="player", protocol=p.PROTOCOL_VERSION, snapshot=snap)
 
 
 def delta(
-    world: World, before: np.ndarray, after: np.ndarray, tick: int, closed: tuple[int, ...] = (), **ind: float
+    world: World, before: np.ndarray, after: np.ndarray, tick: int, closed: tuple[int, ...] = (),
+    layers: list[p.Layer] | None = None, **ind: float,
 ) -> p.Delta:
     mask = np.zeros(world.network.n_links, dtype=bool)
     mask[list(closed)] = True
-    return messages.delta_message(tick, before, after, mask, indicators(**ind))
+    return messages.delta_message(tick, before, after, mask, indicators(**ind), layers)
