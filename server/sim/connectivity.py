@@ -20,8 +20,9 @@ import math
 from typing import Any
 
 import numpy as np
-from agora.server.sim.pipeline import Board
 from numba import njit
+
+from agora.server.sim.pipeline import Board
 
 
 @njit(cache=True, nogil=True)
@@ -94,9 +95,16 @@ def patch_gaps(labels: np.ndarray, n: int, cutoff_cells: float) -> np.ndarray:
             dc = max(box[j, 2] - box[i, 3], box[i, 2] - box[j, 3], 1) - 1
             if math.hypot(dr, dc) > cutoff_cells:
                 continue
+            # The outer loop runs over the larger patch, skipping its cells that lie farther
+            # from the smaller one's bounding box than the best pair found so far.
+            big, small = (i, j) if first[i + 1] - first[i] >= first[j + 1] - first[j] else (j, i)
             best = np.inf
-            for a in range(first[i], first[i + 1]):
-                for b in range(first[j], first[j + 1]):
+            for a in range(first[big], first[big + 1]):
+                br = max(box[small, 0] - rows[a], rows[a] - box[small, 1], 1) - 1
+                bc = max(box[small, 2] - cols[a], cols[a] - box[small, 3], 1) - 1
+                if br * br + bc * bc >= best:
+                    continue
+                for b in range(first[small], first[small + 1]):
                     gr = max(abs(rows[a] - rows[b]), 1) - 1
                     gc = max(abs(cols[a] - cols[b]), 1) - 1
                     d2 = float(gr * gr + gc * gc)

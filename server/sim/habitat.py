@@ -17,16 +17,14 @@ regression test passes with both), and the user guide's r_y intensity and sum ov
 cells are gone since 3.13 (ADR-0003: the convolution of 3.3-3.12 was reverted). The same
 sums as InVEST's regression case are reproduced in tests/sim/test_habitat.py.
 
-Here: distances in metres (cell counts times the cell size, which is what InVEST's
-pixel units amount to); no access layer (access = 1: the town has no protected areas
-yet); five threats, each a mask on the grid: busy and quiet roads (the car links drawn onto
-the cells they cross, split by their two-way flow, as the guide's example splits paved and
-dirt roads), built land, road noise and NO2 above a threshold. Parameters and their sources
-are in rules/habitat.toml [habitat].
-
-A threat's distances are recomputed (exact Euclidean distance transform,
-Felzenszwalb & Huttenlocher 2012) only when its mask changes; when no mask and no land use
-changed, the tick reuses the last quality.
+Here, the same formulas with: distances in metres (cells times the cell size, what
+InVEST's pixel units amount to); no access layer (access = 1: no protected areas yet);
+five threats, each a mask: busy and quiet roads (car links drawn onto the cells they cross,
+split by two-way flow as the guide's example splits paved from dirt roads), built land, and
+noise and NO2 above thresholds. Parameters and sources: rules/habitat.toml [habitat].
+Distances are recomputed only inside the window of cells a changed mask can reach (exact:
+sources beyond a threat's reach do not count); a tick where no mask and no land use
+changed reuses the last quality.
 """
 
 from __future__ import annotations
@@ -35,9 +33,10 @@ import math
 from typing import Any
 
 import numpy as np
+from numba import njit
+
 from agora.server.sim.pipeline import Board
 from agora.server.world.types import LandUse, Mode
-from numba import njit
 
 Z = 2.5  # InVEST's hard-coded scaling exponent (user guide eq. 4)
 EXP_DECAY = 2.99  # exponential decay to 5% at the maximum distance (user guide eq. 2)
@@ -84,11 +83,8 @@ def _lower_envelope(f: np.ndarray, out: np.ndarray, v: np.ndarray, z: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def squared_distance_cells(mask: np.ndarray) -> np.ndarray:
-    """Exact squared Euclidean distance, in cells^2, from every cell to the nearest True
-    cell of mask (bool[H, W]); float64[H, W], np.inf everywhere if mask has no True cell.
-    Columns by two sweeps, rows by the lower envelope of parabolas (Felzenszwalb &
-    Huttenlocher, "Distance transforms of sampled functions", Theory of Computing 8, 2012)."""
+def _column_distance(mask: np.ndarray) -> np.ndarray:
+    """Cells to the nearest True cell of the same column (np.inf if none), float64[H, W]."""
     h, w = mask.shape
     col = np.empty((h, w))
     for c in range(w):
@@ -98,8 +94,18 @@ def squared_distance_cells(mask: np.ndarray) -> np.ndarray:
             col[r, c] = 0.0 if mask[r, c] else col[r - 1, c] + 1.0
     for r in range(h - 2, -1, -1):
         for c in range(w):
-            below = col[r + 1, c] + 1.0
-            col[r, c] = min(col[r, c], below)
+            col[r, c] = min(col[r, c], col[r + 1, c] + 1.0)
+    return col
+
+
+@njit(cache=True, nogil=True)
+def squared_distance_cells(mask: np.ndarray) -> np.ndarray:
+    """Exact squared Euclidean distance, in cells^2, from every cell to the nearest True
+    cell of mask (bool[H, W]); float64[H, W], np.inf everywhere if mask has no True cell.
+    Columns by two sweeps, rows by the lower envelope of parabolas (Felzenszwalb &
+    Huttenlocher, "Distance transforms of sampled functions", Theory of Computing 8, 2012)."""
+    col = _column_distance(mask)
+    h, w = mask.shape
     out = np.empty((h, w))
     v = np.empty(w, dtype=np.int64)
     z = np.empty(w + 1)
@@ -112,10 +118,33 @@ def squared_distance_cells(mask: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def squared_distance_within(mask: np.ndarray, reach: int) -> np.ndarray:
+    """As squared_distance_cells, but exact only up to `reach` cells (np.inf beyond): each
+    cell looks along its row at most `reach` cells each way, cheaper for a short reach."""
+    col = _column_distance(mask)
+    h, w = mask.shape
+    out = np.full((h, w), np.inf)
+    for r in range(h):
+        for c in range(w):
+            g = col[r, c]
+            if g <= reach:
+                for cc in range(max(c - reach, 0), min(c + reach + 1, w)):
+                    out[r, cc] = min(out[r, cc], (cc - c) * (cc - c) + g * g)
+    return out
+
+
+SHORT_REACH_CELLS = 5  # up to here the windowed search beats the lower envelope
+
+
+@njit(cache=True, nogil=True)
 def threat_impact(mask: np.ndarray, max_distance_m: float, cell_m: float, exponential: bool) -> np.ndarray:
     """InVEST's i_r on every cell: float32[H, W] in [0, 1] from the sources in mask (bool[H, W]);
     linear 1 - d/dmax or exponential exp(-2.99 d/dmax), 0 beyond dmax (metres)."""
-    d2 = squared_distance_cells(mask)
+    reach = int(max_distance_m / cell_m) + 1
+    if reach <= SHORT_REACH_CELLS:
+        d2 = squared_distance_within(mask, reach)
+    else:
+        d2 = squared_distance_cells(mask)
     h, w = mask.shape
     out = np.zeros((h, w), dtype=np.float32)
     for r in range(h):
@@ -246,6 +275,12 @@ class RoadRaster:
         return np.asarray(flow_veh_h + back, dtype=np.float64)
 
 
+def _box(changed: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Rows r0:r1 and columns c0:c1 around the True cells, or None."""
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    return None if rows.size == 0 else (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+
+
 def _table(p: dict[str, Any], key: str) -> np.ndarray:
     values = np.asarray(p[key], dtype=np.float64)
     if values.shape != (N_LAND_USES,) or np.any(values < 0.0) or np.any(values > 1.0):
@@ -300,6 +335,7 @@ class Habitat:
         self._impacts: dict[str, np.ndarray] = {}
         self._land_use: np.ndarray | None = None
         self._built = np.zeros((0, 0), dtype=bool)
+        self._habitat = np.zeros((0, 0), dtype=bool)
         self._cell_m = 0.0
         self._busy: np.ndarray | None = None
         self._result: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -340,12 +376,11 @@ class Habitat:
             self._impacts[threat] = threat_impact(mask, self.max_distance_m[i], cell_m, self.exponential[i])
             self._masks[threat] = mask.copy()
             return everything
-        diff = old != mask
-        rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
-        if rows.size == 0:
+        box = _box(old != mask)
+        if box is None:
             return None
-        reach = int(math.ceil(self.max_distance_m[i] / cell_m)) + 1
-        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        reach = math.ceil(self.max_distance_m[i] / cell_m) + 1
+        r0, r1, c0, c1 = box
         source = (slice(max(r0 - 2 * reach, 0), min(r1 + 2 * reach, h)),
                   slice(max(c0 - 2 * reach, 0), min(c1 + 2 * reach, w)))
         window = (slice(max(r0 - reach, 0), min(r1 + reach, h)), slice(max(c0 - reach, 0), min(c1 + reach, w)))
@@ -367,11 +402,12 @@ class Habitat:
         redrawn = self.roads.update(board, *shape)
         busy = self.busy_links(board)
         busy_mask, quiet_mask = self._road_masks(busy, redrawn, shape)
-        new_land = self._land_use is None or self._land_use.shape != land_use.shape or \
-            not np.array_equal(land_use, self._land_use)
+        old_land = self._land_use
+        new_land = old_land is None or old_land.shape != land_use.shape or not np.array_equal(land_use, old_land)
         if new_land:
             self._land_use = land_use.copy()
             self._built = self.built[land_use]
+            self._habitat = self.suitability[land_use] > 0.0
         masks = {
             "busy_roads": busy_mask,
             "quiet_roads": quiet_mask,
@@ -379,10 +415,14 @@ class Habitat:
             "noise": board["grid_noise_laeq_dba"] >= self.noise_threshold_dba,
             "no2": board["grid_no2_ug_m3"] >= self.no2_threshold_ug_m3,
         }
-        full = redrawn or new_land or self._result is None or self._cell_m != cell_m
+        full = redrawn or old_land is None or old_land.shape != land_use.shape or self._result is None \
+            or self._cell_m != cell_m
         self._cell_m = cell_m
         windows = [self._update_impact(i, t, masks[t], cell_m, full) for i, t in enumerate(THREATS)]
         windows_moved = [w for w in windows if w is not None]
+        if new_land and not full and old_land is not None:  # suitability and sensitivity moved there
+            r0, r1, c0, c1 = _box(old_land != land_use) or (0, 0, 0, 0)
+            windows_moved.append((slice(r0, r1), slice(c0, c1)))
         if full or windows_moved:
             self._combine(land_use, shape, windows_moved, full)
         assert self._result is not None
@@ -407,6 +447,5 @@ class Habitat:
         access = np.ones(lu.shape, dtype=np.float32)
         degradation[window], quality[window] = degradation_and_quality(
             impacts, self.weights, self.sensitivity, self.suitability, lu, access, self.half_saturation)
-        habitat = self.suitability[land_use] > 0.0
-        mean = float(quality[habitat].mean(dtype=np.float64)) if habitat.any() else 0.0
+        mean = float(quality[self._habitat].mean(dtype=np.float64)) if self._habitat.any() else 0.0
         self._result = (quality, degradation, np.array(mean))

@@ -18,7 +18,9 @@ Time: a tick is one simulated minute of traffic, but the toads advance by days_p
 sub-steps with D dt/h^2 <= 1/4, so every update is a non-negative mix of the old values
 (stable, never negative). Each sub-step diffuses, then applies the exact solution of the
 logistic equation over the sub-step, K N e^{r dt} / (K + N (e^{r dt} - 1)), so a cell
-without neighbours follows the logistic curve exactly.
+without neighbours follows the logistic curve exactly. The streets of each tick act as if
+that hour's traffic held for the whole span. The first tick starts at K and runs a spin-up
+under the first hour's traffic, so that a session opens near equilibrium.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ import math
 from typing import Any
 
 import numpy as np
+from numba import njit
+
 from agora.server.sim.habitat import RoadRaster
 from agora.server.sim.pipeline import Board
-from numba import njit
 
 MAX_MIX = 0.25  # D dt / h^2 per sub-step: the explicit 5-point scheme's bound
 DAYS_PER_YEAR = 365.25
@@ -37,32 +40,21 @@ DAYS_PER_YEAR = 365.25
 TINY = np.float32(1e-30)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _rim(cur: np.ndarray, moving: np.ndarray, passage: np.ndarray, capacity: np.ndarray, r: int, c: int,
-         a: np.float32, growth: np.float32) -> np.float32:
-    """One cell's next density on the grid's rim, where some neighbours are missing."""
-    h, w = cur.shape
-    inflow = np.float32(0.0)
-    neighbours = 0
-    if r > 0:
-        inflow += moving[r - 1, c]
-        neighbours += 1
-    if r < h - 1:
-        inflow += moving[r + 1, c]
-        neighbours += 1
-    if c > 0:
-        inflow += moving[r, c - 1]
-        neighbours += 1
-    if c < w - 1:
-        inflow += moving[r, c + 1]
-        neighbours += 1
-    v = cur[r, c] * (np.float32(1.0) - np.float32(neighbours) * a) + a * passage[r, c] * inflow
-    k = capacity[r, c]
-    out: np.float32 = k * v * growth / (k + v * (growth - np.float32(1.0)) + TINY)
-    return out
+# error_model="numpy": no Python division-by-zero check, which would keep the loops from
+# being vectorised (the denominators are > 0 anyway); the divisions are the same IEEE ones.
+@njit(cache=True, nogil=True, error_model="numpy")
+def _moving_row(passage: np.ndarray, cur: np.ndarray, r: int, out: np.ndarray) -> None:
+    """passage x density of row r into out (zeros for a row outside the grid): what leaves
+    each cell of the row towards each neighbour."""
+    if r < 0 or r >= cur.shape[0]:
+        out[:] = 0.0
+        return
+    pr, cr = passage[r], cur[r]
+    for c in range(cur.shape[1]):
+        out[c] = pr[c] * cr[c]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def advance(density: np.ndarray, capacity: np.ndarray, passage: np.ndarray, a: float, substeps: int,
             growth: float) -> np.ndarray:
     """Densities after `substeps` sub-steps: float32[H, W] per ha, in and out.
@@ -73,27 +65,34 @@ def advance(density: np.ndarray, capacity: np.ndarray, passage: np.ndarray, a: f
     h, w = density.shape
     cur = density.copy()
     nxt = np.empty_like(cur)
-    moving = np.empty_like(cur)  # passage x density: what leaves a cell towards each neighbour
-    a32, g32 = np.float32(a), np.float32(growth)
-    stay, g1 = np.float32(1.0 - 4.0 * a), np.float32(growth - 1.0)
+    # Rows r - 1, r, r + 1 of passage x density, zero beyond the grid's edge.
+    up, mid, down = np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
+    a32, g32, g1 = np.float32(a), np.float32(growth), np.float32(growth - 1.0)
     for _ in range(substeps):
+        _moving_row(passage, cur, -1, up)
+        _moving_row(passage, cur, 0, mid)
         for r in range(h):
-            pr, cr, mr = passage[r], cur[r], moving[r]
-            for c in range(w):
-                mr[c] = pr[c] * cr[c]
-        for r in range(h):
-            if r == 0 or r == h - 1 or w < 3:
-                for c in range(w):
-                    nxt[r, c] = _rim(cur, moving, passage, capacity, r, c, a32, g32)
-                continue
-            up, down, mid = moving[r - 1], moving[r + 1], moving[r]
+            _moving_row(passage, cur, r + 1, down)
+            vertical = (r > 0) + (r < h - 1)
             cr, pr, kr, out = cur[r], passage[r], capacity[r], nxt[r]
-            out[0] = _rim(cur, moving, passage, capacity, r, 0, a32, g32)
+            stay = np.float32(1.0) - np.float32(vertical + 2) * a32
             for c in range(1, w - 1):
                 v = cr[c] * stay + a32 * pr[c] * (up[c] + down[c] + mid[c - 1] + mid[c + 1])
                 k = kr[c]
                 out[c] = k * v * g32 / (k + v * g1 + TINY)
-            out[w - 1] = _rim(cur, moving, passage, capacity, r, w - 1, a32, g32)
+            for c in (0, w - 1):  # the first and last column: fewer neighbours
+                inflow = up[c] + down[c]
+                neighbours = vertical
+                if c > 0:
+                    inflow += mid[c - 1]
+                    neighbours += 1
+                if c < w - 1:
+                    inflow += mid[c + 1]
+                    neighbours += 1
+                v = cr[c] * (np.float32(1.0) - np.float32(neighbours) * a32) + a32 * pr[c] * inflow
+                k = kr[c]
+                out[c] = k * v * g32 / (k + v * g1 + TINY)
+            up, mid, down = mid, down, up
         cur, nxt = nxt, cur
     return cur
 

@@ -193,3 +193,37 @@ def test_rules_hold_every_threat_and_land_use() -> None:
     bad = dict(p["habitat"], habitat_suitability=[1.0, 0.5])
     with pytest.raises(ValueError, match="one per land use"):
         Habitat(bad)
+
+
+def test_short_reach_search_matches_the_envelope() -> None:
+    mask = np.random.default_rng(8).random((50, 60)) < 0.01
+    for max_m in (25.0, 50.0, 100.0):  # 2 to 5 cells: the windowed search
+        mask_d = squared_distance_cells(mask)
+        expected = np.where(np.sqrt(mask_d) * CELL_M <= max_m, 1.0 - np.sqrt(mask_d) * CELL_M / max_m, 0.0)
+        assert threat_impact(mask, max_m, CELL_M, False) == pytest.approx(expected.astype(np.float32), abs=1e-6)
+
+
+def test_default_town() -> None:
+    from agora.server.sim.connectivity import Connectivity
+    from agora.server.sim.species import Species
+    from agora.server.world.simulation import world_board
+    from agora.server.world.world import World, resolve_world
+
+    b = world_board(World.load(resolve_world("default")))
+    b["grid_noise_laeq_dba"] = np.zeros(b["grid_land_use"].shape, dtype=np.float32)
+    b["grid_no2_ug_m3"] = np.zeros(b["grid_land_use"].shape, dtype=np.float32)
+    b["link_flow_veh_h"] = 0.4 * b["link_capacity_veh_h"]
+    p = rules()
+    modules = [Habitat(p["habitat"]), Species(p["species"]), Connectivity(p["connectivity"])]
+    for m in modules:
+        m.step(b)
+    land_use, quality = b["grid_land_use"], b["grid_habitat_quality"]
+    assert 0.2 < float(b["indicator.habitat_quality_mean"]) < 0.8
+    assert quality[land_use == LandUse.WOODLAND].mean() > quality[land_use == LandUse.GRASS].mean() \
+        > quality[land_use == LandUse.HOUSING].mean() > 0.0
+    assert 0.0 < float(b["indicator.connectivity_pc"]) < 1.0 < float(b["indicator.connectivity_eca_ha"])
+    assert float(b["indicator.species_population"]) > 1000.0
+    calm = dict(b, link_flow_veh_h=0.05 * b["link_capacity_veh_h"])
+    del calm["habitat_busy_link"]
+    Habitat(p["habitat"]).step(calm)
+    assert float(calm["indicator.habitat_quality_mean"]) > float(b["indicator.habitat_quality_mean"])

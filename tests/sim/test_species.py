@@ -133,7 +133,7 @@ def test_first_tick_starts_near_equilibrium() -> None:
 
 def test_sub_steps_keep_the_scheme_stable() -> None:
     module = Species(params(days_per_tick=60.0))
-    a, substeps, growth = module.schedule(60.0 / 365.25, CELL_M)
+    a, substeps, _growth = module.schedule(60.0 / 365.25, CELL_M)
     assert a <= MAX_MIX and substeps * a == pytest.approx(62500.0 * 60.0 / 365.25 / CELL_M**2)
     b = board(800.0)
     for _ in range(5):
