@@ -20,6 +20,7 @@ from agora.server.net.app import create_app
 from agora.server.net.runner import SessionRunner
 from agora.server.session.session import Session
 from agora.server.store.eventlog import EventLog
+from agora.server.world.simulation import warm_up
 from agora.server.world.world import World, resolve_world
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,6 +72,8 @@ class _ServerThread(threading.Thread):
 def serve_world(world: World, db: Path, tick_seconds: float = 0.05) -> Iterator[LiveServer]:
     """A real uvicorn server on a free loopback port with one session on `world`, its
     log in the SQLite file `db`."""
+    warm_up(world)  # compile every kernel path first, as `agora serve` does: a cold numba
+    # cache (always, in CI) would otherwise compile during the first ticks, holding the GIL
     session = Session("test", world, code="TESTME")
     eventlog = EventLog(db)
     eventlog.open_session(session, world.state_hash())

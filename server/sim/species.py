@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from agora.server.sim.habitat import RoadRaster
+from agora.server.sim.road_raster import RoadRaster
 from agora.server.sim.pipeline import Board
 
 MAX_MIX = 0.25  # D dt / h^2 per sub-step: the explicit 5-point scheme's bound

@@ -20,13 +20,16 @@ import numpy as np
 
 from agora.server.sim.access import Access
 from agora.server.sim.air import Air
+from agora.server.sim.connectivity import Connectivity
 from agora.server.sim.demand import Demand, hour_of_tick
 from agora.server.sim.emissions import Emissions
 from agora.server.sim.fleet import Fleet
+from agora.server.sim.habitat import Habitat
 from agora.server.sim.noise import NoiseSource
 from agora.server.sim.noise_map import NoiseMap
 from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS, Indicators
 from agora.server.sim.pipeline import Board, Module, Pipeline
+from agora.server.sim.species import Species
 from agora.server.sim.traffic_stage import Traffic
 from agora.server.world.types import LandUse
 from agora.server.world.world import World, WorldError, hash_arrays
@@ -42,6 +45,9 @@ MODULES: dict[str, Callable[[dict[str, Any]], Module]] = {
     "noise": lambda p: NoiseSource(p),
     "noise_map": lambda p: NoiseMap(p),
     "air": lambda p: Air(p),
+    "habitat": lambda p: Habitat(p),
+    "species": lambda p: Species(p),
+    "connectivity": lambda p: Connectivity(p),
     "access": lambda p: Access(p),
     "indicators": lambda p: Indicators(),
 }

@@ -110,17 +110,23 @@ def test_layer_updates_of_the_512_world_stay_under_64_kib(large_noise: tuple[Boa
     busiest = np.argsort(board["link_flow_veh_h"])[-40:]
     scenarios = (
         ("an arterial closed", lambda flow: np.where(np.isin(np.arange(flow.size), busiest), 0.0, flow)),
-        ("a tenth more traffic everywhere", lambda flow: flow * 1.1),
+        ("a fifth more traffic everywhere", lambda flow: flow * 1.2),
         ("a new hour: a quarter less", lambda flow: flow * 0.75),
     )
     for _, change in scenarios:
         board["link_flow_veh_h"] = change(board["link_flow_veh_h"])
-        for module in modules:
-            module.step(board)  # type: ignore[attr-defined]
-        feed.commit(feed.prepare(board))
-        (layer,) = [layer for layer in feed.changed_layers() if layer.name == NOISE.name]
-        client.apply([layer])
-        assert np.array_equal(client.q[NOISE.name], quantise(board[NOISE.board], NOISE))
-        sizes.append(wire_size(layer))
-    print(f"512x512 Lden: whole {whole / 1024:.1f} KiB; updates {', '.join(f'{s / 1024:.1f}' for s in sizes)} KiB")
+        # The noise map takes a few ticks to draw every road that moved; each tick's update
+        # is what travels.
+        for _ in range(30):
+            for module in modules:
+                module.step(board)  # type: ignore[attr-defined]
+            feed.commit(feed.prepare(board))
+            changed = [layer for layer in feed.changed_layers() if layer.name == NOISE.name]
+            if not changed:
+                break
+            client.apply(changed)
+            assert np.array_equal(client.q[NOISE.name], quantise(board[NOISE.board], NOISE))
+            sizes.append(wire_size(changed[0]))
+    assert len(sizes) >= 3
+    print(f"512x512 Lden: whole {whole / 1024:.1f} KiB; {len(sizes)} updates, largest {max(sizes) / 1024:.1f} KiB")
     assert max(sizes) < BUDGET_BYTES

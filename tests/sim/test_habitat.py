@@ -13,10 +13,10 @@ from agora.server.sim.habitat import (
     THREATS,
     Habitat,
     degradation_and_quality,
-    link_cells,
     squared_distance_cells,
     threat_impact,
 )
+from agora.server.sim.road_raster import link_cells
 from agora.server.world.types import LandUse, Mode
 
 CELL_M = 25.0

@@ -86,8 +86,8 @@ def test_command_line_writes_a_world(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_frame_and_meta(town: World) -> None:
     assert town.grid.shape == (128, 128)
     assert town.meta.cell_m == 25.0 and town.meta.seed == DEFAULT_SEED
-    assert town.meta.modules == ["demand", "traffic", "fleet", "emissions", "noise", "noise_map", "air", "access",
-                                 "indicators"]
+    assert town.meta.modules == ["demand", "traffic", "fleet", "emissions", "noise", "noise_map", "air", "habitat",
+                                 "species", "connectivity", "access", "indicators"]
     assert "no real place" in town.meta.attribution
     n = town.network
     assert (n.node_x_m >= 0).all() and (n.node_x_m < 128 * 25.0).all()

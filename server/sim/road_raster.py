@@ -1,0 +1,101 @@
+"""Roads drawn onto the grid: which cells each link passes through, and each street's
+two-way flow. Habitats and the species population both need them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from agora.server.sim.pipeline import Board
+from agora.server.world.types import Mode
+
+
+@njit(cache=True, nogil=True)
+def link_cells(
+    ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
+    origin_x_m: float, origin_y_m: float, cell_m: float, height: int, width: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cells each straight segment (a -> b, metres, float64[L]) passes through, as CSR:
+    first int64[L + 1], cell int32[] (row * width + col). Sampled every quarter cell, so a
+    segment may miss a corner it only grazes."""
+    n = ax.shape[0]
+    first = np.zeros(n + 1, dtype=np.int64)
+    buf = np.empty(1024, dtype=np.int32)
+    used = 0
+    for k in range(n):
+        length = math.hypot(bx[k] - ax[k], by[k] - ay[k])
+        steps = int(length / (0.25 * cell_m)) + 1
+        last = -1
+        for s in range(steps + 1):
+            t = s / steps
+            col = int(math.floor((ax[k] + t * (bx[k] - ax[k]) - origin_x_m) / cell_m))
+            row = int(math.floor((ay[k] + t * (by[k] - ay[k]) - origin_y_m) / cell_m))
+            if row < 0 or row >= height or col < 0 or col >= width:
+                continue
+            cell = row * width + col
+            if cell == last:
+                continue
+            last = cell
+            if used == buf.shape[0]:
+                grown = np.empty(2 * used, dtype=np.int32)
+                grown[:used] = buf
+                buf = grown
+            buf[used] = cell
+            used += 1
+        first[k + 1] = used
+    return first, buf[:used].copy()
+
+
+@njit(cache=True, nogil=True)
+def mark_cells(first: np.ndarray, cells: np.ndarray, selected: np.ndarray, n_cells: int) -> np.ndarray:
+    """bool[n_cells]: the cells of the selected links (bool[L])."""
+    out = np.zeros(n_cells, dtype=np.bool_)
+    for k in range(selected.shape[0]):
+        if selected[k]:
+            for i in range(first[k], first[k + 1]):
+                out[cells[i]] = True
+    return out
+
+
+def reverse_links(link_from: np.ndarray, link_to: np.ndarray) -> np.ndarray:
+    """int64[L]: the index of the link b -> a for each link a -> b, or -1."""
+    n = int(max(link_from.max(initial=0), link_to.max(initial=0))) + 1
+    key = link_from.astype(np.int64) * n + link_to
+    order = np.argsort(key, kind="stable")
+    wanted = link_to.astype(np.int64) * n + link_from
+    pos = np.minimum(np.searchsorted(key[order], wanted), len(key) - 1)
+    found = key[order][pos] == wanted if len(key) else np.zeros(0, dtype=bool)
+    return np.where(found, order[pos], -1)
+
+
+class RoadRaster:
+    """The car links drawn onto the grid, redrawn only when the geometry changes (a cache
+    of the board's network, not state: it is a function of the board's arrays)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[np.ndarray, ...] | None = None
+        self.first = np.zeros(1, dtype=np.int64)
+        self.cells = np.zeros(0, dtype=np.int32)
+        self.reverse = np.zeros(0, dtype=np.int64)
+        self.car = np.zeros(0, dtype=bool)
+
+    def update(self, board: Board, height: int, width: int) -> bool:
+        """Redraw if the network or the grid moved; True when it did."""
+        key = (board["node_x_m"], board["node_y_m"], board["link_from"], board["link_to"], board["link_modes"],
+               np.asarray(board["grid_origin_m"], dtype=np.float64), np.array([board["grid_cell_m"], height, width]))
+        if self._key is not None and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(key, self._key)):
+            return False
+        x, y, f, t, modes, origin, grid = key
+        self.first, self.cells = link_cells(x[f], y[f], x[t], y[t], float(origin[0]), float(origin[1]),
+                                            float(grid[0]), height, width)
+        self.reverse = reverse_links(f, t)
+        self.car = (modes & int(Mode.CAR)) != 0
+        self._key = tuple(np.array(a, copy=True) for a in key)
+        return True
+
+    def two_way_flow(self, flow_veh_h: np.ndarray) -> np.ndarray:
+        """Both directions' flow on each link's street, veh/h (float64[L])."""
+        back = np.where(self.reverse >= 0, flow_veh_h[np.maximum(self.reverse, 0)], 0.0)
+        return np.asarray(flow_veh_h + back, dtype=np.float64)
