@@ -21,13 +21,13 @@ def indicator_cards(city: City) -> list[tuple[str, str]]:
     minutes = int(round(ind.clock_hour * 60.0)) % (24 * 60)
     cards = [("Time", f"{minutes // 60:02d}:{minutes % 60:02d}")]
     if ind.mode_share:
-        cards.append(("Trips by car", f"{ind.mode_share[0]:.0%}"))
+        cards.append(("Car share", f"{ind.mode_share[0]:.0%}"))
     return cards + [
         ("Vehicle-hours", f"{ind.vehicle_hours:,.0f} h"),
         ("Vehicle-km", f"{ind.vehicle_km:,.0f} km"),
         ("Mean car trip", f"{ind.mean_trip_min:,.1f} min"),
-        *([("CO2 from traffic", f"{ind.co2_kg_h:,.0f} kg/h")] if ind.co2_kg_h > 0.0 else []),
-        *([("In noise over 53 dB", f"{ind.impacts['residents_above_who_lden']:,.0f} people")]
+        *([("CO2", f"{ind.co2_kg_h:,.0f} kg/h")] if ind.co2_kg_h > 0.0 else []),
+        *([("Noise > 53 dB Lden", f"{ind.impacts['residents_above_who_lden']:,.0f} res.")]
           if "residents_above_who_lden" in ind.impacts else []),
         ("Tick", f"{city.tick:,d}"),
     ]

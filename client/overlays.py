@@ -18,6 +18,7 @@ WORSE: tuple[RGBA, ...] = tuple((r, g, b, 255) for r, g, b in (
     (255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (252, 78, 42), (227, 26, 28), (177, 0, 38)))
 BETTER: tuple[RGBA, ...] = tuple((r, g, b, 255) for r, g, b in (
     (255, 255, 204), (199, 233, 180), (127, 205, 187), (65, 182, 196), (29, 145, 192), (34, 94, 168), (12, 44, 132)))
+DIMENSIONLESS = ("0-1", "of 5")  # units the title says once, not every row
 OPACITY = 0.8  # of the overlay over the land-use colours, which stay faintly visible
 
 
@@ -29,7 +30,8 @@ class Scale:
 
     def labels(self, unit: str) -> list[str]:
         b = [self.fmt.format(x) for x in self.bounds]
-        return [f"under {b[0]} {unit}"] + [f"{lo}-{hi} {unit}" for lo, hi in zip(b, b[1:])] + [f"{b[-1]} {unit} or more"]
+        u = "" if unit in DIMENSIONLESS else f" {unit}"
+        return [f"under {b[0]}{u}"] + [f"{lo}-{hi}{u}" for lo, hi in zip(b, b[1:])] + [f"{b[-1]}{u} or more"]
 
 
 SCALES: dict[str, Scale] = {

@@ -43,8 +43,8 @@ def test_indicator_cards_and_link_summary() -> None:
                                            co2_kg_h=1234.4),
     ))
     cards = captions.indicator_cards(shared)
-    assert cards[:2] == [("Time", "07:30"), ("Trips by car", "57%")]
-    assert ("CO2 from traffic", "1,234 kg/h") in cards
+    assert cards[:2] == [("Time", "07:30"), ("Car share", "57%")]
+    assert ("CO2", "1,234 kg/h") in cards
     link = towns.link_between(world, 4, 5)
     head, load, hint = captions.link_summary(city, link)
     assert head == f"Road {link}: arterial, 2 lanes, one direction of a two-way street"
