@@ -1,8 +1,7 @@
 """Repairs of one origin's flow for today's network and demand (warm starts of Algorithm B).
 
     state = intact_state(x_row, o, demand_row, net, bushes, keep_bushes, s)
-    status = repair_in_bush(x_row, o, demand_row, cost, net, bushes, s)   # fast path
-    status = repair_origin(x_row, o, demand_row, n_settled, net, s)       # from scratch
+    status = repair_origin(x_row, o, demand_row, n_settled, net, s)
 
 Each kernel takes one origin's flow x_row float64[L] (veh/h) and the arrays of
 `assignment_arrays.Network`; the steps and the tolerance are described in `bush_warm`.
@@ -18,11 +17,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
-
 from agora.server.sim.assignment_arrays import Bushes, Network
-from agora.server.sim.bushes import bush_shortest_paths
 from agora.server.sim.paths import load_tree
+from numba import njit
 
 UNCHANGED, REPAIRED, RESET = 0, 1, 2
 FAILED = -1
@@ -441,140 +438,3 @@ def repair_origin(
     x_row[:] = 0.0
     load_tree(link_from, dist, s.pred, s.settled, n_settled, net.zone_node, o, demand_row, x_row, s.node_flow)
     return RESET
-
-
-@njit(cache=True, nogil=True)
-def repair_in_bush(
-    x_row: np.ndarray,
-    o: int,
-    demand_row: np.ndarray,
-    cost: np.ndarray,
-    net: Network,
-    bushes: Bushes,
-    s: Scratch,
-) -> int:
-    """`repair_origin`'s steps 2 to 4 inside origin o's bush, without a Dijkstra tree.
-
-    The fast path when the origin's bush from the previous solve is at hand: its order
-    is a topological order of the flow and its in-link lists give each node's inflow.
-    The bush loses its unusable links, a node they alone reached joining by another
-    link from a node before it; a node left with no inflow gets it along the bush's
-    shortest path at `cost`. Returns UNCHANGED or REPAIRED, or FAILED when the flow or
-    the bush needs more (flow outside the bush, a node the bush cannot reach any more);
-    x_row and the bush are then spoilt and must be rebuilt by `repair_origin` and
-    `bushes.bush_from_flow`.
-    """
-    n = bushes.n_order[o]
-    order_row = bushes.order[o]
-    start = bushes.in_start[o]
-    links_in = bushes.in_link[o]
-    link_from, usable = net.link_from, net.usable
-    first_out, out_links = net.first_out, net.out_links
-    if n == 0:
-        return FAILED
-    origin = order_row[0]
-    mark = -(o + 2)  # never an origin's stamp in bush_from_flow
-    for k in range(n):
-        s.node_stamp[order_row[k]] = mark
-        s.position[order_row[k]] = k
-    for p in range(start[n]):
-        s.link_stamp[links_in[p]] = mark
-    status = UNCHANGED
-    for link in range(x_row.shape[0]):
-        value = x_row[link]
-        if value == 0.0:
-            continue
-        tail = link_from[link]
-        if (not 0.0 < value < np.inf or s.link_stamp[link] != mark
-                or (tail < net.first_thru_node and tail != origin)):
-            return FAILED
-    for k in range(1, n):
-        for p in range(start[k], start[k + 1]):
-            link = links_in[p]
-            if not usable[link]:
-                status = REPAIRED
-                if x_row[link] > 0.0:
-                    cut_paths_through(x_row, link, origin, order_row, n, s.position, start, links_in, net, s.tag)
-    total = needs(o, demand_row, net.zone_node, s.dist[:0], s.need)
-    tolerance = 1e-9 * max(total, 1.0)
-    for d in range(demand_row.shape[0]):
-        node = net.zone_node[d]
-        if s.need[node] > 0.0 and s.node_stamp[node] != mark:
-            return FAILED
-    if status == REPAIRED:
-        # The bush without its unusable links, each node still reached from the origin.
-        reached = s.missing
-        reached[origin] = 1.0
-        kept = 0
-        new_start, new_link = s.in_start, s.in_link
-        new_start[0] = 0
-        for k in range(1, n):
-            v = order_row[k]
-            new_start[k] = kept
-            reached[v] = 0.0
-            for p in range(start[k], start[k + 1]):
-                link = links_in[p]
-                if usable[link]:
-                    new_link[kept] = link
-                    kept += 1
-                    if reached[link_from[link]] > 0.0:
-                        reached[v] = 1.0
-            if reached[v] == 0.0:
-                for q in range(net.first_in[v], net.first_in[v + 1]):
-                    link = net.in_links[q]
-                    tail = link_from[link]
-                    if (usable[link] and s.node_stamp[tail] == mark and s.position[tail] < k
-                            and reached[tail] > 0.0 and (tail >= net.first_thru_node or tail == origin)):
-                        new_link[kept] = link
-                        kept += 1
-                        reached[v] = 1.0
-                        break
-            if reached[v] == 0.0:
-                return FAILED
-        new_start[n] = kept
-        start[:n + 1] = new_start[:n + 1]
-        links_in[:kept] = new_link[:kept]
-    # The bush's shortest paths, for nodes that no approach feeds any more: found only
-    # when such a node turns up, which after most closures none does.
-    short, short_link = s.dist, s.pred
-    have_short = False
-    for k in range(n - 1, 0, -1):
-        v = order_row[k]
-        inflow = 0.0
-        for p in range(start[k], start[k + 1]):
-            inflow += x_row[links_in[p]]
-        required = s.need[v]
-        for q in range(first_out[v], first_out[v + 1]):
-            required += x_row[out_links[q]]
-        if abs(required - inflow) <= tolerance:
-            continue
-        status = REPAIRED
-        if inflow > 0.0:
-            ratio = required / inflow
-            for p in range(start[k], start[k + 1]):
-                x_row[links_in[p]] *= ratio
-        else:
-            if not have_short:
-                bush_shortest_paths(order_row, n, start, links_in, link_from, cost, short, short_link)
-                have_short = True
-            # Nodes before v on the path balance out: each gains as much as it passes on.
-            u = v
-            while u != origin:
-                x_row[short_link[u]] += required
-                u = link_from[short_link[u]]
-    # Dust, as in repair_origin.
-    fed = s.node_flow
-    fed[origin] = 1.0
-    for k in range(1, n):
-        v = order_row[k]
-        fed[v] = 0.0
-        for p in range(start[k], start[k + 1]):
-            if x_row[links_in[p]] > 0.0 and fed[link_from[links_in[p]]] > 0.0:
-                fed[v] = 1.0
-                break
-        if fed[v] == 0.0:
-            for q in range(first_out[v], first_out[v + 1]):
-                if x_row[out_links[q]] > 0.0:
-                    x_row[out_links[q]] = 0.0
-                    status = REPAIRED
-    return status
