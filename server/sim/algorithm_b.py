@@ -9,10 +9,10 @@ the bush kernels are in `bushes` and `bush_flows`, the warm-start repairs in
 `bush_warm` and `flow_repairs`.
 
 An iteration (a "round") finds the shortest paths from every origin at the current
-costs (seeded by the bushes, `shortest_from_bush`), which measures the relative gap
-(c.x - c.y) / c.x of the current flows exactly (y the all-or-nothing flow at costs c, as
-AequilibraE reports it); when the target is not met yet, every bush is updated and
-PASSES sweeps of flow shifts run over all bushes. `iterations` counts rounds, a cold
+costs (scanning nodes in bush order, `shortest_from_bush`), which measures the relative
+gap (c.x - c.y) / c.x of the current flows exactly (y the all-or-nothing flow at costs
+c, as AequilibraE reports it); when the target is not met yet, every bush is updated
+and PASSES sweeps of flow shifts run over all bushes. `iterations` counts rounds, a cold
 start's all-or-nothing included (max_iter=k gives k-2 sweeps of updates and shifts from
 a cold start, k-1 from a warm one, whose repair is not a round).
 
@@ -68,7 +68,7 @@ def start_cold(
     demand float64[Z, Z] trips per hour; overwrites x float64[Z, L] and the bushes.
     Returns the trips with no path (not loaded).
     """
-    n_zones, n_links = x.shape
+    n_zones = x.shape[0]
     n_nodes = net.first_out.shape[0] - 1
     cost = net.free_time + net.extra
     lost = np.zeros(n_zones, dtype=np.float64)
@@ -105,37 +105,39 @@ def shortest_from_bush(
     o: int,
     bushes: Bushes,
     net: Network,
-    cost: np.ndarray,
+    out_head: np.ndarray,
+    out_cost: np.ndarray,
     dist: np.ndarray,
     queue: np.ndarray,
-    queued: np.ndarray,
+    scanned: np.ndarray,
 ) -> None:
-    """Shortest path costs from origin o over the whole network, seeded by its bush.
+    """Shortest path costs from origin o over the whole network, in the order of its bush.
 
-    The bush's own shortest paths (one pass in topological order) are exact wherever
-    the bush holds a shortest path, which near equilibrium is nearly everywhere; a
-    label-correcting pass (Bellman-Ford-Moore with a FIFO queue) over every link then
-    fixes the rest, reaching any node the bush does not hold. Exact, as Dijkstra's
-    algorithm is, and several times faster here. The bush must hold only usable links.
-    Writes dist float64[N] (inf where unreachable); queue int32[N], queued bool[N] scratch.
+    Label-correcting (Bellman-Ford-Moore with a FIFO queue): every node of the bush is
+    scanned once in the bush's topological order, then again from the queue whenever a
+    link from a node scanned later lowers its cost. Near equilibrium the bush holds a shortest
+    path to nearly every node, so its order is nearly the order of the shortest paths
+    and few nodes are scanned twice: exact, as Dijkstra's algorithm is, and several
+    times faster here. out_head int32[L] and out_cost float64[L]: the head and the cost
+    of the link in each slot of the forward star (inf when unusable). Writes dist
+    float64[N] (inf where unreachable); queue int32[N], scanned bool[N] scratch.
     """
     order_row = bushes.order[o]
-    start = bushes.in_start[o]
-    links_in = bushes.in_link[o]
     n = bushes.n_order[o]
-    link_from, link_to, usable = net.link_from, net.link_to, net.usable
-    first_out, out_links = net.first_out, net.out_links
+    first_out = net.first_out
+    first_thru_node = net.first_thru_node
     n_nodes = dist.shape[0]
     origin = order_row[0]
     dist[:] = np.inf
     dist[origin] = 0.0
-    for k in range(1, n):
-        best = np.inf
-        for p in range(start[k], start[k + 1]):
-            link = links_in[p]
-            best = min(best, dist[link_from[link]] + cost[link])
-        dist[order_row[k]] = best
-    queued[:] = False
+    # A node the bush lacks (one a reopened link made reachable) counts as scanned: the
+    # queue, not the order, has it scanned once reached.
+    if n == n_nodes:
+        scanned[:] = False
+    else:
+        scanned[:] = True
+        for k in range(n):
+            scanned[order_row[k]] = False
     head = 0
     size = 0
     k = 0
@@ -147,23 +149,22 @@ def shortest_from_bush(
             u = queue[head]
             head = head + 1 if head + 1 < n_nodes else 0
             size -= 1
-            queued[u] = False
-        if u < net.first_thru_node and u != origin:
+        scanned[u] = True
+        if u < first_thru_node and u != origin:
             continue
         du = dist[u]
         for q in range(first_out[u], first_out[u + 1]):
-            link = out_links[q]
-            if not usable[link]:
-                continue
-            v = link_to[link]
-            candidate = du + cost[link]
-            if candidate < dist[v]:
-                dist[v] = candidate
-                if not queued[v]:
-                    queued[v] = True
-                    tail = head + size
-                    queue[tail if tail < n_nodes else tail - n_nodes] = v
-                    size += 1
+            v = out_head[q]
+            candidate = du + out_cost[q]
+            old = dist[v]
+            # Whether a link improves is not predictable: no branch but the rare one.
+            improved = candidate < old
+            dist[v] = min(candidate, old)
+            if improved & scanned[v]:
+                scanned[v] = False
+                tail = head + size
+                queue[tail if tail < n_nodes else tail - n_nodes] = v
+                size += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -174,18 +175,24 @@ def measure_round(net: Network, demand: np.ndarray, cost: np.ndarray, bushes: Bu
     """
     n_zones = bushes.n_order.shape[0]
     n_nodes = net.first_out.shape[0] - 1
+    out_head = np.empty(cost.shape[0], dtype=np.int32)
+    out_cost = np.empty(cost.shape[0], dtype=np.float64)
+    for q in range(cost.shape[0]):
+        link = net.out_links[q]
+        out_head[q] = net.link_to[link]
+        out_cost[q] = cost[link] if net.usable[link] else np.inf
     shortest = np.zeros(n_zones, dtype=np.float64)
     n_order = bushes.n_order
     zone_node = net.zone_node
     for c in prange(CHUNKS):
         dist = np.empty(n_nodes, dtype=np.float64)
         queue = np.empty(n_nodes, dtype=np.int32)
-        queued = np.empty(n_nodes, dtype=np.bool_)
+        scanned = np.empty(n_nodes, dtype=np.bool_)
         lo, hi = chunk(c, CHUNKS, n_zones)
         for o in range(lo, hi):
             if n_order[o] == 0:
                 continue
-            shortest_from_bush(o, bushes, net, cost, dist, queue, queued)
+            shortest_from_bush(o, bushes, net, out_head, out_cost, dist, queue, scanned)
             total_o, _ = shortest_cost(dist, zone_node, o, demand[o])
             shortest[o] = total_o
     total = 0.0

@@ -36,6 +36,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit, prange
+
 from agora.server.sim.assignment_arrays import (
     CHUNKS,
     Bushes,
@@ -61,7 +63,6 @@ from agora.server.sim.flow_repairs import (
     repair_origin,
 )
 from agora.server.sim.paths import dijkstra, has_demand, load_tree
-from numba import njit, prange
 
 BROKEN_IN_BUSH = 3  # a state beside flow_repairs' BROKEN, INTACT, INTACT_IN_BUSH
 

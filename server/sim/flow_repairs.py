@@ -17,9 +17,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
+
 from agora.server.sim.assignment_arrays import Bushes, Network
 from agora.server.sim.paths import load_tree
-from numba import njit
 
 UNCHANGED, REPAIRED, RESET = 0, 1, 2
 FAILED = -1

@@ -232,3 +232,31 @@ def test_time_is_bpr_time_without_the_extra_cost() -> None:
     np.testing.assert_array_equal(result.time_min, bpr_time(free, np.array([400.0, 300.0, 100.0, 600.0]),
                                                             result.flow_veh_h, np.ones(4), np.ones(4)))
     assert result.time_min[2] + result.time_min[3] + 5.0 == pytest.approx(result.time_min[0] + result.time_min[1])
+
+
+def test_a_reopened_link_is_found_by_the_first_measurement() -> None:
+    # Zones 0 and 1 on centroids 0 and 1; street nodes 2, 3, 4. While link 3 (2 -> 4)
+    # is closed, node 4 is unreachable and no bush holds it; reopened, it is the short
+    # way (2 -> 4 -> 3, 2 minutes) beside the long one (2 -> 3, 10 minutes).
+    link_from = np.array([0, 2, 3, 2, 4])
+    link_to = np.array([2, 3, 1, 4, 3])
+    free = np.array([0.0, 10.0, 0.0, 1.0, 1.0])
+    capacity = np.full(5, 1000.0)
+    trips = np.zeros((2, 2))
+    trips[0, 1] = 500.0
+    usable = np.array([True, True, True, False, True])
+
+    def solve(usable: np.ndarray | None, **kwargs: Any) -> Assignment:
+        return assign(5, link_from, link_to, free, capacity, 0.15, 4.0, usable, np.arange(2), trips,
+                      first_thru_node=2, target_gap=1e-10, **kwargs)
+
+    closed = solve(usable)
+    assert closed.flow_veh_h.tolist() == [500.0, 500.0, 500.0, 0.0, 0.0]
+    first = solve(None, warm=closed.origin_flow_veh_h, warm_bushes=closed.bushes, max_iter=1)
+    cost = bpr_time(free, capacity, first.flow_veh_h, np.full(5, 0.15), np.full(5, 4.0))
+    shortest = 500.0 * (cost[0] + min(cost[1], cost[3] + cost[4]) + cost[2])
+    current = float(cost @ first.flow_veh_h)
+    assert first.relative_gap == pytest.approx((current - shortest) / current, rel=1e-12)
+    assert first.relative_gap > 0.5
+    settled = solve(None, warm=closed.origin_flow_veh_h, warm_bushes=closed.bushes)
+    np.testing.assert_allclose(settled.flow_veh_h, [500.0, 0.0, 500.0, 500.0, 500.0])
