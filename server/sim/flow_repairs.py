@@ -209,7 +209,7 @@ def intact_state(
     # tolerance of `bush_warm` (only the zones' nodes are checked when keep_bushes).
     origin = net.zone_node[o]
     in_bush = keep_bushes and bushes.n_order[o] > 0
-    mark = -(o + 2)  # as in repair_in_bush; bush_from_flow stamps with o
+    mark = -(o + 2)  # never an origin index, the stamps bush_from_flow leaves
     if in_bush:
         links_in = bushes.in_link[o]
         for p in range(bushes.in_start[o, bushes.n_order[o]]):
