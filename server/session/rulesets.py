@@ -95,7 +95,7 @@ PLANNED_EDITS: dict[str, tuple[str, ...]] = {
 }
 # Fields of a world edit that say where it goes; the others are its parameters.
 _PLACEMENT_FIELDS = {"link": "link", "links": "links", "route": "route", "stops": "route",
-                     "line": "line", "from_node": "nodes", "to_node": "nodes"}
+                     "line": "line", "from_node": "nodes", "to_node": "nodes", "cells": "cells"}
 # The ranges server/world/edits.py accepts, by parameter name.
 _EDIT_LIMITS = {"lanes": (1.0, float(edits.MAX_LANES)), "speed_kmh": edits.SPEED_KMH,
                 "toll_eur": edits.TOLL_EUR, "headway_min": edits.HEADWAY_MIN}
@@ -118,39 +118,38 @@ class Budget(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     total_eur: float  # what the adopted proposals may cost together
 
 
+# The methods and their settings follow server/session/voting.py, which counts the ballots.
 class Majority(Struct, tag="majority", tag_field="method", frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Yes or no on each proposal: adopted when more than `threshold` of the ballots cast
-    say yes, and at least `quorum` of the players cast one."""
+    """Yes, no or abstain on each proposal: it passes with more yes than no, if at least
+    `quorum` of the players hand in a ballot."""
 
     quorum: float = 0.5
-    threshold: float = 0.5
 
 
 class Approval(Struct, tag="approval", tag_field="method", frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Each player approves any number of competing proposals; the `winners` most approved win."""
+    """Each player approves any number of competing proposals; the `seats` most approved win."""
 
-    quorum: float = 0.5
-    winners: int = 1
+    seats: int = 1
 
 
 class GreedyBudget(Struct, tag="pb_greedy", tag_field="method", frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Participatory budgeting: approval ballots, proposals funded in order of approvals
     while they fit in the budget."""
 
-    quorum: float = 0.5
-
 
 class EqualShares(Struct, tag="pb_equal_shares", tag_field="method", frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Participatory budgeting by the Method of Equal Shares (Peters & Skowron 2020,
     "Proportionality and the limits of welfarism"; Peters, Pierczyński & Skowron 2021,
     "Proportional participatory budgeting with additive utilities"): the budget is split
-    equally among the voters, and the proposal whose supporters can pay for it with the
-    least paid by any one of them is funded next; `completion` spends what is left over:
-    "add1" raises every voter's share by one unit until the outcome stops growing, "greedy"
-    adds proposals by approvals, "none" leaves it."""
+    equally among the voters, and a proposal is funded when its supporters can pay for it
+    from their shares. `completion` spends what that leaves: "add1" raises every share by
+    `completion_step_eur` while the outcome stays within the budget, "add1_utilitarian"
+    then funds the most approved proposals that still fit, "none" leaves it. `satisfaction`
+    ranks proposals by what a supporter gains: "cost" (equalshares.net) or "cardinality"."""
 
-    quorum: float = 0.5
-    completion: Literal["add1", "greedy", "none"] = "add1"
+    completion: Literal["none", "add1", "add1_utilitarian"] = "add1_utilitarian"
+    satisfaction: Literal["cost", "cardinality"] = "cost"
+    completion_step_eur: float = 1000.0
 
 
 Voting = Majority | Approval | GreedyBudget | EqualShares
@@ -368,13 +367,12 @@ class _Loader:
         if method not in VOTING_METHODS:
             raise self.fail("[voting]", f"method {method!r} is not a voting method; use one of {_one_of(VOTING_METHODS)}")
         voting: Voting = self.convert(raw, VOTING_METHODS[method], f"[voting] ({method})")
-        if not 0.0 <= voting.quorum <= 1.0:
+        if isinstance(voting, Majority) and not 0.0 <= voting.quorum <= 1.0:
             raise self.fail("[voting]", f"quorum is {voting.quorum:g}; it is a share of the players, 0 to 1")
-        if isinstance(voting, Majority) and not 0.5 <= voting.threshold < 1.0:
-            raise self.fail("[voting]", f"threshold is {voting.threshold:g}; a majority needs more than a share "
-                            "of 0.5 to 1 (excluded) of the ballots")
-        if isinstance(voting, Approval) and voting.winners < 1:
-            raise self.fail("[voting]", f"winners is {voting.winners}; at least one proposal must be able to win")
+        if isinstance(voting, Approval) and voting.seats < 1:
+            raise self.fail("[voting]", f"seats is {voting.seats}; at least one proposal must be able to win")
+        if isinstance(voting, EqualShares) and voting.completion_step_eur <= 0:
+            raise self.fail("[voting]", f"completion_step_eur is {voting.completion_step_eur:g}; it must be positive")
         if isinstance(voting, GreedyBudget | EqualShares) and budget.total_eur <= 0:
             raise self.fail("[voting]", f"{method} shares out a budget, but [budget] total_eur is {budget.total_eur:g}")
         return voting
@@ -441,6 +439,8 @@ class _Loader:
                             f"{_one_of([*_COMMANDS, *PLANNED_EDITS])}{_did_you_mean(edit, [*_COMMANDS, *PLANNED_EDITS])}")
         fields = msgspec.structs.fields(command)
         placed = {_PLACEMENT_FIELDS[f.name] for f in fields if f.name in _PLACEMENT_FIELDS}
+        if len(placed) != 1:
+            raise self.fail(entry, f"the edit {edit} has no single place to go; it cannot be an intervention")
         return {f.name: f.required for f in fields if f.name not in _PLACEMENT_FIELDS}, placed.pop(), command
 
     def check_placement(self, entry: str, intervention: Intervention) -> None:

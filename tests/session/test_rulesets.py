@@ -76,7 +76,8 @@ def test_both_shipped_rule_sets_load_and_last_as_long_as_they_say() -> None:
     assert sum(phase.minutes for phase in workshop.phases) == workshop.duration_min == 90
     assert sum(phase.minutes for phase in demo.phases) == demo.duration_min == 20
     assert [phase.name for phase in workshop.phases] == ["explore", "propose", "deliberate", "vote", "adopt", "debrief"]
-    assert isinstance(workshop.voting, EqualShares) and isinstance(demo.voting, Approval)
+    assert isinstance(workshop.voting, EqualShares) and workshop.voting.completion == "add1_utilitarian"
+    assert isinstance(demo.voting, Approval) and demo.voting.seats == 1
     assert bundled("demo") == demo
     for rules in (workshop, demo):
         opened = {command for phase in rules.phases for command in phase.commands}
@@ -119,6 +120,7 @@ BAD = [
     (("total_eur = 1_000_000", "total_eur = -5"), ["[budget]", "cannot be negative"]),
     (("total_eur = 1_000_000", "total_eur = 0\n[voting2]"), ["the top level", "unknown field `voting2`"]),
     (("quorum = 0.5", "quorum = 1.5"), ["[voting]", "quorum is 1.5"]),
+    (("quorum = 0.5", "seats = 2"), ["[voting] (majority)", "unknown field `seats`"]),
     (("[interventions.set_speed_limit]", "[interventions.set_speed_limit]\nedit = \"set_speed\""),
      ["[interventions.set_speed_limit]", "'set_speed' is not a world edit", "did you mean 'set_speed_limit'"]),
     (("min = 20, max = 50", "min = 5, max = 50"), ["parameters.speed_kmh", "reaches outside what the world's edit accepts, 10 to 130"]),
@@ -153,7 +155,7 @@ def test_each_bad_file_says_which_file_which_entry_and_what_is_wrong(
 
 
 def test_a_budget_vote_needs_a_budget(tmp_path: Path) -> None:
-    text = GOOD.replace("total_eur = 1_000_000", "total_eur = 0").replace('method = "majority"', 'method = "pb_greedy"')
+    text = GOOD.replace("total_eur = 1_000_000", "total_eur = 0").replace('method = "majority"\nquorum = 0.5', 'method = "pb_greedy"')
     with pytest.raises(RuleSetError, match=r"\[voting\]: pb_greedy shares out a budget, but \[budget\] total_eur is 0"):
         load_ruleset(write(tmp_path, text))
 
@@ -180,8 +182,8 @@ def test_a_persona_score_is_the_weighted_mean_of_changes_in_a_lots() -> None:
     baseline = {"vehicle_hours": 1000.0, "access_walk_all": 0.60}
     variant = {"vehicle_hours": 1020.0, "access_walk_all": 0.62}
     hours, access = breakdown(someone, baseline, variant)
-    assert (hours.unit, hours.points, hours.weight) == (pytest.approx(10.0), pytest.approx(-2.0), 0.25)
-    assert (access.unit, access.points, access.weight) == (pytest.approx(0.01), pytest.approx(2.0), 0.75)
+    assert [hours.unit, hours.points, hours.weight] == pytest.approx([10.0, -2.0, 0.25])
+    assert [access.unit, access.points, access.weight] == pytest.approx([0.01, 2.0, 0.75])
     assert score(someone, baseline, variant) == pytest.approx(0.25 * -2.0 + 0.75 * 2.0)
     assert score(someone, baseline, baseline) == 0.0
     # Back again: "a lot" is 1% of the new baseline, 10.2 veh h.
