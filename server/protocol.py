@@ -177,9 +177,20 @@ Command = (
     CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane | AddBikeLane
     | SetToll | AddBusLine | SetHeadway | AddRoad
 )
+
+
+class PreviewDraft(Struct, tag="preview", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """What would these interventions do? The answer (a Preview with the same request
+    number, or an Error naming the intervention that cannot be applied) comes when the
+    server has simulated the city with and without them; the world is not changed."""
+
+    request: int  # yours to choose: the answer carries it back
+    interventions: list[Command]
+
+
 ClientMessage = (
     Hello | CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane
-    | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad
+    | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad | PreviewDraft
 )
 
 
@@ -306,14 +317,36 @@ class Event(Struct, tag="event", tag_field="type", frozen=True, forbid_unknown_f
     links: list[int]
 
 
+class Preview(Struct, tag="preview", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """The city before and after a draft, each settled at the preview hour.
+
+    Indicators by name with their units (headline and impacts); flows of the links that
+    change by a vehicle an hour or more; and every grid layer's change (after - before) as a
+    Layer named "<layer>_delta" on a scale centred on 0 (offset = -128 steps).
+    """
+
+    request: int
+    world_version: int  # the world the preview was made on (it moves when edits apply)
+    cached: bool  # answered from an earlier identical preview
+    hour: float  # the simulated hour both sides were settled at
+    indicators_before: dict[str, float]
+    indicators_after: dict[str, float]
+    mode_share_before: list[float]
+    mode_share_after: list[float]
+    link: Array  # int32[K], links whose flow changes
+    flow_delta_veh_h: Array  # float32[K], after - before
+    layers: list[Layer] = []
+
+
 class Error(Struct, tag="error", tag_field="type", frozen=True, forbid_unknown_fields=True):
     """A refused message: a stable machine code and a sentence for people."""
 
     code: str
     message: str
+    request: int = 0  # the request number of the preview refused, if it was one
 
 
-ServerMessage = Welcome | Delta | Resync | Accepted | Event | Error
+ServerMessage = Welcome | Delta | Resync | Accepted | Event | Preview | Error
 
 
 # Decoders are built once per direction (msgspec compiles them on creation).

@@ -20,6 +20,7 @@ import uvicorn
 
 from agora.server import __version__
 from agora.server.net.app import create_app
+from agora.server.net.previews import PreviewService
 from agora.server.net.runner import SessionRunner
 from agora.server.session.session import Session
 from agora.server.store.eventlog import EventLog
@@ -39,6 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     serve.add_argument("--db", type=Path, default=None, help=f"session database (default {default_db_path()})")
     serve.add_argument("--tick-seconds", type=float, default=1.0, help="real seconds between ticks")
     serve.add_argument("--code", default=None, help="join code to use instead of a random one")
+    serve.add_argument("--preview-workers", type=int, default=None,
+                       help="processes that compute previews of draft proposals (default: cores - 1; 0: none)")
     serve.set_defaults(func=run)
 
 
@@ -67,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"Join code: {session.code}\n"
           f"  players:  agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
           f"  health:   http://{host}:{args.port}/healthz", flush=True)
-    app = create_app([SessionRunner(session, eventlog, args.tick_seconds)])
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
+    previews = PreviewService(args.preview_workers) if args.preview_workers != 0 else None
+    app = create_app([SessionRunner(session, eventlog, args.tick_seconds, previews)])
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
+    finally:
+        if previews is not None:
+            previews.close()
     return 0

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from agora.server.net.app import create_app
+from agora.server.net.previews import PreviewService
 from agora.server.net.runner import SessionRunner
 from agora.server.session.session import Session
 from agora.server.store.eventlog import EventLog
@@ -69,7 +70,8 @@ class _ServerThread(threading.Thread):
 
 
 @contextlib.contextmanager
-def serve_world(world: World, db: Path, tick_seconds: float = 0.05) -> Iterator[LiveServer]:
+def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
+                previews: PreviewService | None = None) -> Iterator[LiveServer]:
     """A real uvicorn server on a free loopback port with one session on `world`, its
     log in the SQLite file `db`."""
     warm_up(world)  # compile every kernel path first, as `agora serve` does: a cold numba
@@ -78,7 +80,7 @@ def serve_world(world: World, db: Path, tick_seconds: float = 0.05) -> Iterator[
     eventlog = EventLog(db)
     eventlog.open_session(session, world.state_hash())
     session.advance()  # compile and settle before players arrive, as `agora serve` does
-    runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds)
+    runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds, previews=previews)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

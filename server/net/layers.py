@@ -55,6 +55,21 @@ LAYER_SPECS = (
 )
 
 
+# A preview's change of each layer (after - before), centred on 0: 128 steps either way.
+DELTA_STEPS = {"grid_noise_lden_dba": 0.25, "grid_noise_lnight_dba": 0.25, "grid_no2_ug_m3": 0.05,
+               "grid_pm25_ug_m3": 0.02, "grid_habitat_quality": 0.002, "grid_species_per_ha": 0.05,
+               "grid_access_walk_needs": 1.0, "grid_access_bike_needs": 1.0, "grid_access_walk_min": 0.25}
+
+
+def delta_layer(board_name: str, change: np.ndarray) -> p.Layer:
+    """A preview's change of one layer, whole ("planar"), named "<layer>_delta"."""
+    spec = next(s for s in LAYER_SPECS if s.board == board_name)
+    step = DELTA_STEPS[board_name]
+    centred = LayerSpec(board_name, f"{spec.name}_delta", f"Change in {spec.label[0].lower()}{spec.label[1:]}",
+                        spec.unit, -128.0 * step, step)
+    return _planar(centred, quantise(change, centred))
+
+
 def quantise(values: np.ndarray, spec: LayerSpec) -> np.ndarray:
     """q = round((value - offset) / step), uint8, clipped to 0..255 (NaN to 0)."""
     scaled = np.nan_to_num((np.asarray(values, dtype=np.float64) - spec.offset) / spec.step, nan=0.0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from agora.server import protocol as p
+from agora.server.net.layers import DELTA_STEPS, delta_layer
+from agora.server.session.previews import PreviewResult
 from agora.server.world.types import LandUse, RoadClass
 from agora.server.world.world import World
 
@@ -86,4 +88,25 @@ def delta_message(
         closed=[int(i) for i in np.flatnonzero(closed)],
         indicators=indicators,
         layers=layers or [],
+    )
+
+
+def preview_message(request: int, world_version: int, cached: bool, hour: float, result: PreviewResult) -> p.Preview:
+    """A preview on the wire: both sides' indicators, the flows that move by a vehicle an
+    hour or more, and the change of every grid layer."""
+    flow = result.flow_delta_veh_h()
+    moved = np.flatnonzero(np.abs(flow) >= 1.0).astype(np.int32)
+    return p.Preview(
+        request=request,
+        world_version=world_version,
+        cached=cached,
+        hour=hour,
+        indicators_before=result.before.indicators,
+        indicators_after=result.after.indicators,
+        mode_share_before=result.before.mode_share,
+        mode_share_after=result.after.mode_share,
+        link=p.Array.of(moved),
+        flow_delta_veh_h=p.Array.of(flow[moved].astype(np.float32)),
+        layers=[delta_layer(name, result.layer_delta(name)) for name in result.before.layers
+                if name in result.after.layers and name in DELTA_STEPS],
     )

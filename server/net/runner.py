@@ -6,20 +6,30 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import msgspec
+
 from agora.server import protocol as p
 from agora.server.net.clients import Client, Frames
 from agora.server.net.layers import LayerFeed, LayerState
-from agora.server.net.messages import delta_message, snapshot_message
+from agora.server.net.messages import delta_message, preview_message, snapshot_message
+from agora.server.net.previews import PreviewService
+from agora.server.session.previews import DraftError, PreviewSettings
 from agora.server.session.errors import CommandError
+from agora.server.session.players import Role
 from agora.server.session.session import Applied, Session
 from agora.server.store.eventlog import EventLog
 
 log = logging.getLogger("agora.net")
+MAX_DRAFT = 50  # interventions in one draft
 
 
 class SessionRunner:
-    def __init__(self, session: Session, eventlog: EventLog, tick_seconds: float) -> None:
+    def __init__(self, session: Session, eventlog: EventLog, tick_seconds: float,
+                 previews: PreviewService | None = None) -> None:
         self.session = session
+        self.previews = previews
+        self._preview_hour = PreviewSettings.bundled().hour
+        self._tasks: set[asyncio.Task[None]] = set()
         self.eventlog = eventlog
         self.tick_seconds = tick_seconds
         self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None]] = asyncio.Queue()
@@ -51,6 +61,8 @@ class SessionRunner:
         self._task = asyncio.create_task(self.run(), name=f"session-{self.session.id}")
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -119,6 +131,8 @@ class SessionRunner:
                 self._hello(client, message)
             elif client.player is None:
                 raise CommandError("not_joined", "Say hello first: send a hello message with the join code and your name.")
+            elif isinstance(message, p.PreviewDraft):
+                self._preview(client, message)
             else:
                 self._command(client, message)
         except CommandError as exc:
@@ -139,8 +153,40 @@ class SessionRunner:
         client.send(p.Welcome(int(player.id), player.name, player.token, player.role.value,
                               p.PROTOCOL_VERSION, self.snapshot()))
 
+    def _preview(self, client: Client, draft: p.PreviewDraft) -> None:
+        assert client.player is not None
+        refusal = None
+        if client.player.role == Role.OBSERVER:
+            refusal = p.Error("not_allowed", "Observers can look at everything but cannot ask for previews.")
+        elif self.previews is None:
+            refusal = p.Error("previews_unavailable", "This server runs without previews; ask the facilitator.")
+        elif not 1 <= len(draft.interventions) <= MAX_DRAFT:
+            refusal = p.Error("bad_draft", f"A draft needs 1 to {MAX_DRAFT} interventions, not {len(draft.interventions)}.")
+        if refusal is not None:
+            client.send(msgspec.structs.replace(refusal, request=draft.request))
+            return
+        task = asyncio.create_task(self._answer_preview(client, draft))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer_preview(self, client: Client, draft: p.PreviewDraft) -> None:
+        assert self.previews is not None
+        world, version = self.session.published, self.session.world_version
+        try:
+            result, cached = await self.previews.preview((self.session.id, version), world, draft.interventions)
+        except DraftError as exc:
+            client.send(p.Error(exc.code, exc.message, request=draft.request))
+            return
+        except Exception:
+            log.exception("preview %s of %s failed", draft.request, client.name)
+            client.send(p.Error("preview_failed", "The preview could not be computed; the session goes on. "
+                                "Try again, or tell the facilitator.", request=draft.request))
+            return
+        message = await asyncio.to_thread(preview_message, draft.request, version, cached, self._preview_hour, result)
+        client.send(message)
+
     def _command(self, client: Client, command: p.ClientMessage) -> None:
-        assert client.player is not None and not isinstance(command, p.Hello)
+        assert client.player is not None and not isinstance(command, (p.Hello, p.PreviewDraft))
         order = self.session.check(client.player, command)
         try:
             self.eventlog.append(self.session.id, order)

@@ -57,6 +57,11 @@ class Session:
         # The world as it will be once every pending order has applied, so that two
         # closes of one street in the same tick are refused like two closes a tick apart.
         self._planned = world.copy()
+        # The world as of the last tick, never mutated: what previews start from, read by
+        # other threads while the tick thread edits `world`. Its version counts the ticks
+        # at which edits applied.
+        self.world_version = 0
+        self.published = world.copy()
 
     @property
     def tick(self) -> int:
@@ -103,6 +108,8 @@ class Session:
         applied = [Applied(order, edits.apply(self.world, order.command)) for order in due]
         if applied:
             self.sim.refresh()
+            self.world_version += 1
+            self.published = self.world.copy()
         self.sim.step()
         return applied
 

@@ -121,7 +121,9 @@ def world_board(world: World) -> Board:
 
 
 class Simulation:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, start_hour: float | None = None, minutes_per_tick: float | None = None) -> None:
+        """The clock comes from rules/session.toml unless given (a preview holds it still
+        at one hour with minutes_per_tick=0)."""
         self.world = world
         defaults = model_parameters()
         modules: list[Module] = []
@@ -135,8 +137,8 @@ class Simulation:
             params.update(world.meta.parameters.get(name, {}))
             modules.append(MODULES[name](params))
         clock = _rules("session.toml")["clock"]
-        self.start_hour = float(clock["start_hour"])
-        self.minutes_per_tick = float(clock["minutes_per_tick"])
+        self.start_hour = float(clock["start_hour"] if start_hour is None else start_hour)
+        self.minutes_per_tick = float(clock["minutes_per_tick"] if minutes_per_tick is None else minutes_per_tick)
         self.board = world_board(world)
         self.board["clock_hour"] = np.array(self.start_hour)
         self.pipeline = Pipeline(modules, self.board)
