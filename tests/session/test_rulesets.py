@@ -10,12 +10,10 @@ from agora.server.session.rulesets import (
     Objective,
     Persona,
     RuleSetError,
-    breakdown,
     bundled,
     load_ruleset,
-    score,
-    scores,
 )
+from agora.server.session.personas import breakdown, score, scores
 
 SHIPPED = Path(__file__).parents[2] / "rules" / "rulesets"
 
