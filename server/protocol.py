@@ -173,9 +173,55 @@ class AddRoad(Struct, tag="add_road", tag_field="type", frozen=True, forbid_unkn
     two_way: bool = True
 
 
+# -- land use: cells are [row, col] pairs, row 0 at the south edge (see Grid) --
+
+
+class MakePark(Struct, tag="make_park", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Turn cells into a public park; whoever lived or worked there leaves."""
+
+    cells: list[tuple[int, int]]
+
+
+class PlantTrees(Struct, tag="plant_trees", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Plant a wood: the cells become woodland."""
+
+    cells: list[tuple[int, int]]
+    trees_per_cell: int = 16
+
+
+class BuildHousing(Struct, tag="build_housing", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Build homes: the cells become housing with this many residents each."""
+
+    cells: list[tuple[int, int]]
+    residents_per_cell: int = 15
+
+
+class BuildOffices(Struct, tag="build_offices", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Build offices: the cells become part of the centre with this many jobs each."""
+
+    cells: list[tuple[int, int]]
+    jobs_per_cell: int = 40
+
+
+class AddSchool(Struct, tag="add_school", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Open a school with this many places in a built cell."""
+
+    cells: list[tuple[int, int]]
+    places: int = 400
+
+
+class AddGrocery(Struct, tag="add_grocery", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Open a grocery with this many jobs in a built cell."""
+
+    cells: list[tuple[int, int]]
+    retail_jobs: int = 10
+
+
+LandCommand = MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery
 Command = (
     CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane | AddBikeLane
     | SetToll | AddBusLine | SetHeadway | AddRoad
+    | MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery
 )
 
 
@@ -190,7 +236,8 @@ class PreviewDraft(Struct, tag="preview", tag_field="type", frozen=True, forbid_
 
 ClientMessage = (
     Hello | CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane
-    | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad | PreviewDraft
+    | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad
+    | MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery | PreviewDraft
 )
 
 

@@ -27,7 +27,7 @@ import msgspec
 from msgspec import Struct
 
 from agora.server import protocol as p
-from agora.server.world import edits
+from agora.server.world import edits, land_edits
 from agora.server.world.types import LandUse, RoadClass
 
 
@@ -85,20 +85,14 @@ ALL_INTERVENTIONS = "interventions"
 
 # Land-use edits the world does not have yet, with their parameters; each moves to
 # protocol.py (and out of this table) when server/world/edits.py learns it.
-PLANNED_EDITS: dict[str, tuple[str, ...]] = {
-    "make_park": (),
-    "plant_trees": ("trees_per_cell",),
-    "build_housing": ("residents_per_cell",),
-    "build_offices": ("jobs_per_cell",),
-    "add_school": ("places",),
-    "add_grocery": ("retail_jobs",),
-}
+PLANNED_EDITS: dict[str, tuple[str, ...]] = {}  # edits a catalogue may name before edits.py has them
 # Fields of a world edit that say where it goes; the others are its parameters.
 _PLACEMENT_FIELDS = {"link": "link", "links": "links", "route": "route", "stops": "route",
                      "line": "line", "from_node": "nodes", "to_node": "nodes", "cells": "cells"}
 # The ranges server/world/edits.py accepts, by parameter name.
 _EDIT_LIMITS = {"lanes": (1.0, float(edits.MAX_LANES)), "speed_kmh": edits.SPEED_KMH,
-                "toll_eur": edits.TOLL_EUR, "headway_min": edits.HEADWAY_MIN}
+                "toll_eur": edits.TOLL_EUR, "headway_min": edits.HEADWAY_MIN,
+                **{name: (float(low), float(high)) for name, (low, high) in land_edits.LIMITS.items()}}
 _COMMANDS: dict[str, type[Struct]] = {str(c.__struct_config__.tag): c for c in typing.get_args(p.Command)}
 _COST_UNITS = {"intervention": ("link", "links", "route", "line", "nodes", "cells"),
                "link": ("link", "links", "route"), "m": ("link", "links", "route", "line", "nodes"),

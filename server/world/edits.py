@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agora.server import protocol as p
+from agora.server.world.land_edits import apply_land, validate_land
 from agora.server.world.types import Mode, RoadClass
 from agora.server.world.world import Lines, World
 
@@ -141,6 +142,8 @@ def validate(world: World, command: p.Command) -> None:
             length = float(np.hypot(n.node_x_m[b] - n.node_x_m[a], n.node_y_m[b] - n.node_y_m[a]))
             if length > MAX_ROAD_M:
                 raise EditError("too_long", f"That road would be {length:.0f} m long; build roads of at most {MAX_ROAD_M:.0f} m.")
+        case p.MakePark() | p.PlantTrees() | p.BuildHousing() | p.BuildOffices() | p.AddSchool() | p.AddGrocery():
+            validate_land(world, command)
         case _:
             raise EditError("unknown_command", f"The world has no edit called {type(command).__name__}.")
 
@@ -193,6 +196,9 @@ def apply(world: World, command: p.Command) -> Change:
             return Change([int(x) for x in world.lines.route(line)])
         case p.AddRoad():
             return Change(_add_road(world, command), topology=True)
+        case p.MakePark() | p.PlantTrees() | p.BuildHousing() | p.BuildOffices() | p.AddSchool() | p.AddGrocery():
+            apply_land(world, command)
+            return Change([])
     raise AssertionError(f"validate() let {command!r} through")  # pragma: no cover
 
 
