@@ -178,7 +178,7 @@ EXPONENT_ONE = 1023 << 52  # the bits of 1.0
 SQRT_2, LOG10_2, LOG10_E = math.sqrt(2.0), math.log10(2.0), math.log10(math.e)
 
 
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def levels_db(energy: np.ndarray, reflecting: np.ndarray) -> np.ndarray:
     """LAeq, dB(A), float32[H, W] from energy float64[H, W] (C order); +3 dB over hard ground, QUIET_DB
     where no road is heard (energy below 10^-3, i.e. -30 dB, is taken as rounding left over
@@ -188,30 +188,29 @@ def levels_db(energy: np.ndarray, reflecting: np.ndarray) -> np.ndarray:
     height, width = energy.shape
     out = np.empty((height, width), np.float32)
     bits = energy.view(np.int64)
-    for band in prange((height + BAND_ROWS - 1) // BAND_ROWS):
-        mantissa = np.empty(width)
-        mantissa_bits = mantissa.view(np.int64)
-        exponent = np.empty(width, np.int64)
-        for r in range(band * BAND_ROWS, min(height, (band + 1) * BAND_ROWS)):
-            row_bits = bits[r]
-            for c in range(width):
-                exponent[c] = ((row_bits[c] >> 52) & 0x7FF) - 1023
-                mantissa_bits[c] = (row_bits[c] & MANTISSA_BITS) | EXPONENT_ONE
-            row, hard, levels = energy[r], reflecting[r], out[r]
-            for c in range(width):
-                big = mantissa[c] > SQRT_2
-                m = 0.5 * mantissa[c] if big else mantissa[c]
-                t = (m - 1.0) / (m + 1.0)
-                z = t * t
-                series = 1.0 + z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0 + z * (
-                    1.0 / 11.0 + z * (1.0 / 13.0 + z * (1.0 / 15.0 + z * (1.0 / 17.0))))))))
-                lg = (exponent[c] + (1 if big else 0)) * LOG10_2 + 2.0 * t * series * LOG10_E
-                level = 10.0 * lg + (3.0 if hard[c] else 0.0)
-                levels[c] = np.float32(level) if row[c] > 1e-3 else np.float32(QUIET_DB)
+    mantissa = np.empty(width)
+    mantissa_bits = mantissa.view(np.int64)
+    exponent = np.empty(width, np.int64)
+    for r in range(height):
+        row_bits = bits[r]
+        for c in range(width):
+            exponent[c] = ((row_bits[c] >> 52) & 0x7FF) - 1023
+            mantissa_bits[c] = (row_bits[c] & MANTISSA_BITS) | EXPONENT_ONE
+        row, hard, levels = energy[r], reflecting[r], out[r]
+        for c in range(width):
+            big = mantissa[c] > SQRT_2
+            m = 0.5 * mantissa[c] if big else mantissa[c]
+            t = (m - 1.0) / (m + 1.0)
+            z = t * t
+            series = 1.0 + z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0 + z * (
+                1.0 / 11.0 + z * (1.0 / 13.0 + z * (1.0 / 15.0 + z * (1.0 / 17.0))))))))
+            lg = (exponent[c] + (1 if big else 0)) * LOG10_2 + 2.0 * t * series * LOG10_E
+            level = 10.0 * lg + (3.0 if hard[c] else 0.0)
+            levels[c] = np.float32(level) if row[c] > 1e-3 else np.float32(QUIET_DB)
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def day_levels(
     laeq: np.ndarray,
     residents: np.ndarray,
@@ -220,16 +219,16 @@ def day_levels(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lden and Lnight, float32[H, W], from LAeq float32[H, W] plus corrections_db float32[2]
     (QUIET_DB where no road is heard), and the residents (float32[H, W]) above guidelines_db
-    float32[2] in each, float64[2]. Each row's residents are summed apart and the rows then
-    in order, whatever the number of threads."""
+    float32[2] in each, float64[2]."""
     height, width = laeq.shape
     lden = np.empty((height, width), np.float32)
     lnight = np.empty((height, width), np.float32)
-    above = np.zeros((height, 2))
     quiet = np.float32(QUIET_DB)
+    counted = np.empty((2, width))
+    # LANES running sums side by side, added up at the end: an order the compiler can vectorise.
+    lanes = np.zeros((2, LANES))
     full = width // LANES * LANES
-    for r in prange(height):
-        counted = np.zeros((2, width))
+    for r in range(height):
         for c in range(width):
             heard = laeq[r, c] > quiet
             den = laeq[r, c] + corrections_db[0] if heard else quiet
@@ -237,20 +236,16 @@ def day_levels(
             lden[r, c], lnight[r, c] = den, night
             counted[0, c] = residents[r, c] if den > guidelines_db[0] else 0.0
             counted[1, c] = residents[r, c] if night > guidelines_db[1] else 0.0
-        # LANES running sums side by side, then across: a fixed order the compiler can vectorise.
-        lanes = np.zeros((2, LANES))
         for c0 in range(0, full, LANES):
             for i in range(2):
                 for lane in range(LANES):
                     lanes[i, lane] += counted[i, c0 + lane]
         for c in range(full, width):
             lanes[:, c - full] += counted[:, c]
-        for i in range(2):
-            for lane in range(LANES):
-                above[r, i] += lanes[i, lane]
     total = np.zeros(2)
-    for r in range(height):
-        total += above[r]
+    for i in range(2):
+        for lane in range(LANES):
+            total[i] += lanes[i, lane]
     return lden, lnight, total
 
 
