@@ -22,16 +22,18 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from agora.server.sim.habitat import mask_changes
 from agora.server.sim.pipeline import Board
 
 
 @njit(cache=True, nogil=True)
-def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
+def patches(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """4-connected components of mask (bool[H, W]): labels int32[H, W] (-1 outside any
-    patch), numbered in raster order of their first cell, and their count."""
+    patch), numbered in raster order of their first cell, and their sizes in cells int64[n]."""
     h, w = mask.shape
     labels = np.full((h, w), -1, dtype=np.int32)
     stack = np.empty(h * w, dtype=np.int64)
+    sizes = np.empty(h * w // 2 + 1, dtype=np.int64)
     n = 0
     for start in range(h * w):
         if not mask.flat[start] or labels.flat[start] >= 0:
@@ -39,25 +41,73 @@ def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
         labels.flat[start] = n
         top = 0
         stack[0] = start
+        size = 0
         while top >= 0:
             cell = stack[top]
             top -= 1
+            size += 1
             r, c = cell // w, cell % w
             for nr, nc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
                 if 0 <= nr < h and 0 <= nc < w and mask[nr, nc] and labels[nr, nc] < 0:
                     labels[nr, nc] = n
                     top += 1
                     stack[top] = nr * w + nc
+        sizes[n] = size
         n += 1
-    return labels, n
+    return labels, sizes[:n].copy()
+
+
+def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """4-connected components of mask (bool[H, W]): labels int32[H, W] (-1 outside any
+    patch), numbered in raster order of their first cell, and their count."""
+    labels, sizes = patches(mask)
+    return labels, int(sizes.size)
 
 
 @njit(cache=True, nogil=True)
-def patch_gaps(labels: np.ndarray, n: int, cutoff_cells: float) -> np.ndarray:
-    """Edge-to-edge gaps between patches in cells, float64[n, n] (np.inf beyond
-    cutoff_cells). Only cells with a 4-neighbour outside their patch can be nearest to
-    another patch, so only those are compared, patch pairs whose bounding boxes lie farther
-    apart than the cutoff not at all."""
+def kept_patches(labels: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """labels (int32[H, W]) renumbered over the patches kept (keep bool[n]), -1 elsewhere, in
+    the same order; and the flat index of each kept patch's first cell, int64[n_kept]."""
+    renumber = np.full(keep.shape[0], -1, dtype=np.int32)
+    n = 0
+    for i in range(keep.shape[0]):
+        if keep[i]:
+            renumber[i] = n
+            n += 1
+    out = np.empty_like(labels)
+    first = np.full(n, -1, dtype=np.int64)
+    w = labels.shape[1]
+    for r in range(labels.shape[0]):
+        for c in range(w):
+            i = labels[r, c]
+            k = renumber[i] if i >= 0 else -1
+            out[r, c] = k
+            if k >= 0 and first[k] < 0:
+                first[k] = r * w + c
+    return out, first
+
+
+@njit(cache=True, nogil=True)
+def touched_patches(labels: np.ndarray, changed: np.ndarray, n: int) -> np.ndarray:
+    """bool[n]: the patches (labels int32[H, W]) holding a changed cell (flat indices int64[])
+    or a 4-neighbour of one. Every other patch has the same cells as before the change."""
+    h, w = labels.shape
+    out = np.zeros(n, dtype=np.bool_)
+    for cell in changed:
+        r, c = cell // w, cell % w
+        for nr, nc in ((r, c), (r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= nr < h and 0 <= nc < w and labels[nr, nc] >= 0:
+                out[labels[nr, nc]] = True
+    return out
+
+
+@njit(cache=True, nogil=True)
+def gaps_of(labels: np.ndarray, n: int, cutoff_cells: float, todo: np.ndarray, gaps: np.ndarray) -> None:
+    """Edge-to-edge gaps in cells into gaps (float64[n, n], np.inf beyond cutoff_cells) for
+    the pairs of patches (labels int32[H, W]) of which one at least is todo (bool[n]); the
+    other entries are left as they are. Only cells with a 4-neighbour outside their patch
+    can be nearest to another patch, so only those are compared, patch pairs whose bounding
+    boxes lie farther apart than the cutoff not at all."""
     h, w = labels.shape
     count = np.zeros(n + 1, dtype=np.int64)
     box = np.empty((n, 4), dtype=np.int64)  # row min, row max, col min, col max
@@ -87,10 +137,12 @@ def patch_gaps(labels: np.ndarray, n: int, cutoff_cells: float) -> np.ndarray:
                 i = labels[r, c]
                 rows[fill[i]], cols[fill[i]] = r, c
                 fill[i] += 1
-    gaps = np.full((n, n), np.inf)
     for i in range(n):
         gaps[i, i] = 0.0
         for j in range(i + 1, n):
+            if not (todo[i] or todo[j]):
+                continue
+            gaps[i, j] = gaps[j, i] = np.inf
             dr = max(box[j, 0] - box[i, 1], box[i, 0] - box[j, 1], 1) - 1
             dc = max(box[j, 2] - box[i, 3], box[i, 2] - box[j, 3], 1) - 1
             if math.hypot(dr, dc) > cutoff_cells:
@@ -114,24 +166,55 @@ def patch_gaps(labels: np.ndarray, n: int, cutoff_cells: float) -> np.ndarray:
             gap = math.sqrt(best)
             if gap <= cutoff_cells:
                 gaps[i, j] = gaps[j, i] = gap
+
+
+def patch_gaps(labels: np.ndarray, n: int, cutoff_cells: float) -> np.ndarray:
+    """Edge-to-edge gaps between patches in cells, float64[n, n] (np.inf beyond cutoff_cells)."""
+    gaps = np.full((n, n), np.inf)
+    gaps_of(labels, n, cutoff_cells, np.ones(n, dtype=bool), gaps)
     return gaps
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _relax(row: np.ndarray, via: np.ndarray, cost: float) -> None:
+    """row = min(row, cost + via), element by element (float64[m] each). A loop of its own
+    over two slices, so that the compiler spreads it over the SIMD lanes."""
+    for j in range(row.shape[0]):
+        row[j] = min(row[j], cost + via[j])
 
 
 @njit(cache=True, nogil=True)
 def shortest_chains(cost: np.ndarray) -> np.ndarray:
     """All-pairs shortest paths (Floyd-Warshall) over a symmetric cost matrix float64[n, n]
-    with np.inf for no direct link."""
+    with np.inf for no direct link. The matrices stay symmetric (a + b = b + a exactly), so
+    only the upper triangle is relaxed, against a copy of row k (which round k leaves as it
+    is), and mirrored at the end: the same sums as the full algorithm, half the work."""
     d = cost.copy()
     n = d.shape[0]
+    via = np.empty(n)
     for k in range(n):
-        for i in range(n):
-            dik = d[i, k]
-            if dik == np.inf:
-                continue
-            for j in range(n):
-                via = dik + d[k, j]
-                d[i, j] = min(d[i, j], via)
+        for j in range(k):
+            via[j] = d[j, k]
+        via[k:] = d[k, k:]
+        for i in range(n - 1):
+            if via[i] != np.inf:
+                _relax(d[i, i + 1:], via[i + 1:], via[i])
+    for i in range(n):
+        for j in range(i):
+            d[i, j] = d[j, i]
     return d
+
+
+@njit(cache=True, nogil=True)
+def quadratic_form(area: np.ndarray, best: np.ndarray) -> float:
+    """sum_i sum_j a_i a_j p*_ij over area float64[n] and best float64[n, n], in a fixed order."""
+    total = 0.0
+    for i in range(area.shape[0]):
+        row = 0.0
+        for j in range(area.shape[0]):
+            row += best[i, j] * area[j]
+        total += area[i] * row
+    return total
 
 
 def probability_of_connectivity(area_ha: np.ndarray, p_direct: np.ndarray, landscape_ha: float) -> tuple[float, float]:
@@ -141,8 +224,7 @@ def probability_of_connectivity(area_ha: np.ndarray, p_direct: np.ndarray, lands
     with np.errstate(divide="ignore"):
         cost = -np.log(np.asarray(p_direct, dtype=np.float64))
     np.fill_diagonal(cost, 0.0)
-    best = np.exp(-shortest_chains(cost))
-    total = float(area_ha @ best @ area_ha)
+    total = quadratic_form(np.asarray(area_ha, dtype=np.float64), np.exp(-shortest_chains(cost)))
     return total / (landscape_ha * landscape_ha), math.sqrt(total)
 
 
@@ -163,33 +245,57 @@ class Connectivity:
         self.median_dispersal_m = float(p["median_dispersal_m"])
         if self.median_dispersal_m <= 0.0 or self.min_patch_ha < 0.0:
             raise ValueError("[connectivity] median_dispersal_m must be > 0 and min_patch_ha >= 0")
+        # The last patch mask and what was found from it (a function of it alone): the
+        # patches, their gaps and best chains, reused for the patches a change leaves alone.
         self._mask: np.ndarray | None = None
         self._cell_m = 0.0
+        self._labels = np.zeros((0, 0), dtype=np.int32)
+        self._gaps = np.zeros((0, 0))
+        self._best = np.zeros((0, 0))
+        self._best_cell_m = 0.0
         self._result = (np.array(0.0), np.array(0.0))
 
-    def connectivity(self, mask: np.ndarray, cell_m: float) -> tuple[float, float]:
-        """(PC, ECA in ha) of the patches of mask (bool[H, W]) on cells of cell_m metres."""
+    def connectivity(self, mask: np.ndarray, cell_m: float, changed: np.ndarray | None = None) -> tuple[float, float]:
+        """(PC, ECA in ha) of the patches of mask (bool[H, W]) on cells of cell_m metres.
+        changed (flat indices, int64[]) lists the cells that differ from the mask of the
+        last call, whose patches and gaps are then kept for the patches away from them."""
         cell_ha = cell_m * cell_m / 1e4
         landscape_ha = mask.size * cell_ha
-        labels, n = label_patches(mask)
+        labels, sizes = patches(mask)
+        labels, first = kept_patches(labels, sizes * cell_ha >= self.min_patch_ha)
+        n = first.size
+        area_ha = sizes[sizes * cell_ha >= self.min_patch_ha] * cell_ha
+        gaps = np.full((n, n), np.inf)
+        todo = np.ones(n, dtype=bool)
+        if changed is not None and self._labels.shape == labels.shape:
+            before = self._labels.reshape(-1)[first]  # the same patch's number before, if untouched
+            same = ~touched_patches(labels, changed, n) & (before >= 0)
+            gaps[np.ix_(same, same)] = self._gaps[np.ix_(before[same], before[same])]
+            todo = ~same
+        k_per_m = math.log(2.0) / self.median_dispersal_m
+        gaps_of(labels, n, -math.log(self.P_MIN) / k_per_m / cell_m, todo, gaps)
+        if cell_m == self._best_cell_m and gaps.shape == self._gaps.shape and np.array_equal(gaps, self._gaps):
+            best = self._best  # the same links, the same chains
+        else:
+            best = np.exp(-shortest_chains(k_per_m * (gaps * cell_m)))
+        self._labels, self._gaps, self._best, self._best_cell_m = labels, gaps, best, cell_m
         if n == 0:
             return 0.0, 0.0
-        area_ha = np.bincount(labels[labels >= 0], minlength=n) * cell_ha
-        keep = area_ha >= self.min_patch_ha
-        renumber = np.where(keep, np.cumsum(keep) - 1, -1)
-        labels = np.where(labels >= 0, renumber[np.maximum(labels, 0)], -1).astype(np.int32)
-        area_ha = area_ha[keep]
-        k_per_m = math.log(2.0) / self.median_dispersal_m
-        cutoff_cells = -math.log(self.P_MIN) / k_per_m / cell_m
-        gaps_m = patch_gaps(labels, len(area_ha), cutoff_cells) * cell_m
-        return probability_of_connectivity(area_ha, np.exp(-k_per_m * gaps_m), landscape_ha)
+        total = quadratic_form(area_ha, best)
+        return total / (landscape_ha * landscape_ha), math.sqrt(total)
 
     def step(self, board: Board) -> None:
-        mask = board["grid_habitat_quality"] >= self.patch_quality_min
+        quality = board["grid_habitat_quality"]
         cell_m = float(board["grid_cell_m"])
-        if self._mask is None or self._cell_m != cell_m or self._mask.shape != mask.shape \
-                or not np.array_equal(mask, self._mask):
-            pc, eca = self.connectivity(mask, cell_m)
-            self._mask, self._cell_m = mask, cell_m
-            self._result = (np.array(pc), np.array(eca))
+        if self._mask is None or self._cell_m != cell_m or self._mask.shape != quality.shape:
+            self._mask = quality >= self.patch_quality_min
+            self._cell_m = cell_m
+            pc, eca = self.connectivity(self._mask, cell_m)
+        else:
+            changed = mask_changes(self._mask, quality, self.patch_quality_min)
+            if changed.size == 0:
+                board["indicator.connectivity_pc"], board["indicator.connectivity_eca_ha"] = self._result
+                return
+            pc, eca = self.connectivity(self._mask, cell_m, changed)
+        self._result = (np.array(pc), np.array(eca))
         board["indicator.connectivity_pc"], board["indicator.connectivity_eca_ha"] = self._result

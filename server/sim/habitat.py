@@ -22,9 +22,13 @@ InVEST's pixel units amount to); no access layer (access = 1: no protected areas
 five threats, each a mask: busy and quiet roads (car links drawn onto the cells they cross,
 split by two-way flow as the guide's example splits paved from dirt roads), built land, and
 noise and NO2 above thresholds. Parameters and sources: rules/habitat.toml [habitat].
-Distances are recomputed only inside the window of cells a changed mask can reach (exact:
-sources beyond a threat's reach do not count); a tick where no mask and no land use
-changed reuses the last quality.
+
+A threat reaches a few hundred metres, so a cell's impact only needs the sources within
+that reach: exact squared distances by a column pass and a search along the row, and the
+impact looked up by squared distance. A tick recomputes impacts only around the cells whose
+mask changed (grouped into clusters of tiles, each cluster's box grown by the reach), and D
+and Q only there; a tick where nothing changed reuses the last quality. Every cell gets the
+same value as a recomputation of the whole grid would give it.
 """
 
 from __future__ import annotations
@@ -36,133 +40,117 @@ import numpy as np
 from numba import njit
 
 from agora.server.sim.pipeline import Board
-from agora.server.sim.road_raster import RoadRaster, mark_cells
+from agora.server.sim.road_raster import RoadRaster
 from agora.server.world.types import LandUse
 
 Z = 2.5  # InVEST's hard-coded scaling exponent (user guide eq. 4)
 EXP_DECAY = 2.99  # exponential decay to 5% at the maximum distance (user guide eq. 2)
 THREATS = ("busy_roads", "quiet_roads", "built", "noise", "no2")
+BUSY, QUIET, BUILT, NOISE, NO2 = range(len(THREATS))
 DECAYS = ("linear", "exponential")
 N_LAND_USES = len(LandUse)
+TILE = 8  # changed cells are grouped by 8 x 8 tiles into clusters, each one window
+Window = tuple[int, int, int, int]  # rows r0:r1, columns c0:c1
 
 
 @njit(cache=True, nogil=True)
-def _lower_envelope(f: np.ndarray, out: np.ndarray, v: np.ndarray, z: np.ndarray) -> None:
-    """1-D squared distance transform of f (float64[n], np.inf where no source) into out:
-    out[q] = min_p (q - p)^2 + f[p]. v int64[n], z float64[n + 1] are scratch."""
-    n = f.shape[0]
-    k = -1
-    for q in range(n):
-        if f[q] == np.inf:
-            continue
-        fq = f[q] + q * q
-        while True:
-            if k < 0:
-                k = 0
-                v[0] = q
-                z[0] = -np.inf
-                break
-            p = v[k]
-            s = (fq - (f[p] + p * p)) / (2.0 * (q - p))
-            if s <= z[k]:
-                k -= 1
-                continue
-            k += 1
-            v[k] = q
-            z[k] = s
-            break
-    if k < 0:
-        out[:] = np.inf
-        return
-    z[k + 1] = np.inf
-    j = 0
-    for q in range(n):
-        while z[j + 1] < q:
-            j += 1
-        p = v[j]
-        out[q] = (q - p) * (q - p) + f[p]
-
-
-@njit(cache=True, nogil=True)
-def _column_distance(mask: np.ndarray) -> np.ndarray:
-    """Cells to the nearest True cell of the same column (np.inf if none), float64[H, W]."""
+def squared_distance_within(mask: np.ndarray, r0: int, r1: int, c0: int, c1: int, reach: int) -> np.ndarray:
+    """Exact squared Euclidean distance, in cells^2, from each cell of the window rows r0:r1,
+    columns c0:c1 to the nearest True cell of mask (bool[H, W], anywhere in the grid), capped
+    at reach^2 (no source nearer than reach cells): int32[r1 - r0, c1 - c0]. The nearest
+    source of each column within reach (two sweeps), then a search along the row."""
     h, w = mask.shape
-    col = np.empty((h, w))
-    for c in range(w):
-        col[0, c] = 0.0 if mask[0, c] else np.inf
-    for r in range(1, h):
-        for c in range(w):
-            col[r, c] = 0.0 if mask[r, c] else col[r - 1, c] + 1.0
-    for r in range(h - 2, -1, -1):
-        for c in range(w):
-            col[r, c] = min(col[r, c], col[r + 1, c] + 1.0)
-    return col
-
-
-@njit(cache=True, nogil=True)
-def squared_distance_cells(mask: np.ndarray) -> np.ndarray:
-    """Exact squared Euclidean distance, in cells^2, from every cell to the nearest True
-    cell of mask (bool[H, W]); float64[H, W], np.inf everywhere if mask has no True cell.
-    Columns by two sweeps, rows by the lower envelope of parabolas (Felzenszwalb &
-    Huttenlocher, "Distance transforms of sampled functions", Theory of Computing 8, 2012)."""
-    col = _column_distance(mask)
-    h, w = mask.shape
-    out = np.empty((h, w))
-    v = np.empty(w, dtype=np.int64)
-    z = np.empty(w + 1)
-    f = np.empty(w)
-    for r in range(h):
-        for c in range(w):
-            f[c] = col[r, c] * col[r, c]
-        _lower_envelope(f, out[r], v, z)
+    s0, s1 = max(c0 - reach, 0), min(c1 + reach, w)
+    n, m = s1 - s0, c1 - c0
+    far = np.int32(reach * reach)
+    out = np.empty((r1 - r0, m), dtype=np.int32)
+    above = np.empty((r1 - r0, n), dtype=np.int32)  # rows up to the nearest source at or above
+    g2 = np.empty(n, dtype=np.int32)
+    last = np.full(n, -reach - 1, dtype=np.int32)
+    for r in range(max(r0 - reach, 0), r1):
+        mr = mask[r, s0:s1]
+        for j in range(n):  # branch-free, so that it vectorises
+            last[j] = r if mr[j] else last[j]
+        if r >= r0:
+            ar = above[r - r0]
+            for j in range(n):
+                ar[j] = min(r - last[j], reach)
+    below = np.full(n, h + reach, dtype=np.int32)
+    for r in range(min(r1 + reach, h) - 1, r0 - 1, -1):
+        mr = mask[r, s0:s1]
+        for j in range(n):
+            below[j] = r if mr[j] else below[j]
+        if r < r1:
+            ar = above[r - r0]
+            for j in range(n):
+                g = min(ar[j], below[j] - r)
+                g2[j] = g * g if g < reach else far
+            best = out[r - r0]
+            best[:] = far
+            for dc in range(1 - reach, reach):
+                off = c0 - s0 + dc
+                lo, hi = max(0, -off), min(m, n - off)
+                src, dst, dd = g2[lo + off:hi + off], best[lo:hi], np.int32(dc * dc)
+                for k in range(hi - lo):
+                    dst[k] = min(dst[k], src[k] + dd)
     return out
 
 
-@njit(cache=True, nogil=True)
-def squared_distance_within(mask: np.ndarray, reach: int) -> np.ndarray:
-    """As squared_distance_cells, but exact only up to `reach` cells (np.inf beyond): each
-    cell looks along its row at most `reach` cells each way, cheaper for a short reach."""
-    col = _column_distance(mask)
-    h, w = mask.shape
-    out = np.full((h, w), np.inf)
-    for r in range(h):
-        for c in range(w):
-            g = col[r, c]
-            if g <= reach:
-                for cc in range(max(c - reach, 0), min(c + reach + 1, w)):
-                    out[r, cc] = min(out[r, cc], (cc - c) * (cc - c) + g * g)
-    return out
-
-
-SHORT_REACH_CELLS = 5  # up to here the windowed search beats the lower envelope
+def impact_table(max_distance_m: float, cell_m: float, exponential: bool) -> tuple[int, np.ndarray]:
+    """(reach in cells, float32[reach^2 + 1]): i_r by squared distance in cells^2, 0 at
+    reach^2 and beyond (reach = the first whole number of cells past dmax)."""
+    reach = int(max_distance_m / cell_m) + 1
+    d_m = np.sqrt(np.arange(reach * reach + 1, dtype=np.float64)) * cell_m
+    if exponential:
+        impact = np.exp(-EXP_DECAY * d_m / max_distance_m)
+    else:
+        impact = (max_distance_m - d_m) / max_distance_m
+    return reach, np.where(d_m > max_distance_m, 0.0, impact).astype(np.float32)
 
 
 @njit(cache=True, nogil=True)
+def impact_window(mask: np.ndarray, window: np.ndarray, reach: int, table: np.ndarray, out: np.ndarray) -> None:
+    """InVEST's i_r into out (float32[H, W]) on the window int64[4] (r0, r1, c0, c1), from
+    the sources in mask (bool[H, W]) and the table of impact_table."""
+    r0, r1, c0, c1 = window[0], window[1], window[2], window[3]
+    d2 = squared_distance_within(mask, r0, r1, c0, c1, reach)
+    for r in range(r1 - r0):
+        row, dr = out[r0 + r], d2[r]
+        for c in range(c1 - c0):
+            row[c0 + c] = table[dr[c]]
+
+
 def threat_impact(mask: np.ndarray, max_distance_m: float, cell_m: float, exponential: bool) -> np.ndarray:
     """InVEST's i_r on every cell: float32[H, W] in [0, 1] from the sources in mask (bool[H, W]);
     linear 1 - d/dmax or exponential exp(-2.99 d/dmax), 0 beyond dmax (metres)."""
-    reach = int(max_distance_m / cell_m) + 1
-    if reach <= SHORT_REACH_CELLS:
-        d2 = squared_distance_within(mask, reach)
-    else:
-        d2 = squared_distance_cells(mask)
-    h, w = mask.shape
-    out = np.zeros((h, w), dtype=np.float32)
-    for r in range(h):
-        for c in range(w):
-            if d2[r, c] == np.inf:
-                continue
-            d = math.sqrt(d2[r, c]) * cell_m
-            if d > max_distance_m:
-                continue
-            if exponential:
-                out[r, c] = math.exp(-EXP_DECAY * d / max_distance_m)
-            else:
-                out[r, c] = (max_distance_m - d) / max_distance_m
+    reach, table = impact_table(max_distance_m, cell_m, exponential)
+    out = np.empty(mask.shape, dtype=np.float32)
+    impact_window(np.ascontiguousarray(mask, dtype=np.bool_), np.array([0, mask.shape[0], 0, mask.shape[1]]),
+                  reach, table, out)
     return out
 
 
 @njit(cache=True, nogil=True)
+def combine_window(impacts: np.ndarray, weighted: np.ndarray, suitability: np.ndarray, land_use: np.ndarray,
+                   access: np.ndarray, half_saturation: float, window: np.ndarray, degradation: np.ndarray,
+                   quality: np.ndarray) -> None:
+    """D and Q into degradation and quality (float32[H, W]) on the window int64[4] (r0, r1,
+    c0, c1), from impacts float32[R, H, W], weighted float64[R, n_land_uses] (normalised
+    weight times sensitivity), suitability float64[n_land_uses], land_use uint8[H, W] and
+    access float32[H, W]."""
+    kz = half_saturation ** Z
+    for r in range(window[0], window[1]):
+        for c in range(window[2], window[3]):
+            j = land_use[r, c]
+            d = 0.0
+            for t in range(impacts.shape[0]):
+                d += weighted[t, j] * impacts[t, r, c]
+            d *= access[r, c]
+            dz = d * d * math.sqrt(d)  # d^Z, Z = 2.5: pow costs five times as much
+            degradation[r, c] = d
+            quality[r, c] = suitability[j] * (1.0 - dz / (dz + kz))
+
+
 def degradation_and_quality(
     impacts: np.ndarray, weights: np.ndarray, sensitivity: np.ndarray, suitability: np.ndarray,
     land_use: np.ndarray, access: np.ndarray, half_saturation: float,
@@ -170,27 +158,125 @@ def degradation_and_quality(
     """D and Q (float32[H, W] each) from impacts float32[R, H, W], weights float64[R]
     (normalised: sum 1), sensitivity float64[R, n_land_uses], suitability float64[n_land_uses],
     land_use uint8[H, W] and access float32[H, W]."""
-    n_threats, h, w = impacts.shape
-    degradation = np.empty((h, w), dtype=np.float32)
-    quality = np.empty((h, w), dtype=np.float32)
-    kz = half_saturation ** Z
-    for r in range(h):
-        for c in range(w):
-            j = land_use[r, c]
-            d = 0.0
-            for t in range(n_threats):
-                d += weights[t] * sensitivity[t, j] * impacts[t, r, c]
-            d *= access[r, c]
-            dz = d ** Z
-            degradation[r, c] = d
-            quality[r, c] = suitability[j] * (1.0 - dz / (dz + kz))
+    shape = land_use.shape
+    degradation, quality = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
+    combine_window(impacts, weights[:, None] * sensitivity, suitability, land_use, access, half_saturation,
+                   np.array([0, shape[0], 0, shape[1]]), degradation, quality)
     return degradation, quality
 
 
-def _box(changed: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Rows r0:r1 and columns c0:c1 around the True cells, or None."""
-    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-    return None if rows.size == 0 else (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+@njit(cache=True, nogil=True)
+def mask_changes(mask: np.ndarray, values: np.ndarray, threshold: float) -> np.ndarray:
+    """Set mask (bool[H, W]) to values >= threshold (values any real [H, W]); the flat
+    indices of the cells that changed, int64[]."""
+    h, w = mask.shape
+    changed = np.empty(16, dtype=np.int64)
+    n = 0
+    for r in range(h):
+        mr, vr = mask[r], values[r]
+        differs = False
+        for c in range(w):
+            differs |= mr[c] != (vr[c] >= threshold)
+        if not differs:
+            continue
+        for c in range(w):
+            now = vr[c] >= threshold
+            if mr[c] != now:
+                mr[c] = now
+                if n == changed.shape[0]:
+                    changed = np.concatenate((changed, np.empty(n, dtype=np.int64)))
+                changed[n] = r * w + c
+                n += 1
+    return changed[:n]
+
+
+@njit(cache=True, nogil=True)
+def count_links(first: np.ndarray, cells: np.ndarray, busy: np.ndarray, car: np.ndarray,
+                counts: np.ndarray) -> None:
+    """counts int32[2, n_cells]: busy and quiet car links through each cell; busy, car bool[L]."""
+    counts[:] = 0
+    for k in range(car.shape[0]):
+        if car[k]:
+            for cell in cells[first[k]:first[k + 1]]:
+                counts[0 if busy[k] else 1, cell] += 1
+
+
+@njit(cache=True, nogil=True)
+def reclassify_links(first: np.ndarray, cells: np.ndarray, links: np.ndarray, to_busy: np.ndarray,
+                     counts: np.ndarray, busy_mask: np.ndarray, quiet_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Move the car links `links` (int64[]) to busy (to_busy True) or quiet; update counts
+    (int32[2, n_cells]) and the flat masks (bool[n_cells]); the cells whose busy mask and
+    whose quiet mask changed, int64[] each (a cell may be listed twice)."""
+    size = 0
+    for k in links:
+        size += first[k + 1] - first[k]
+    busy_changed, quiet_changed = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    nb = nq = 0
+    for i in range(links.shape[0]):
+        k, step = links[i], 1 if to_busy[i] else -1
+        for cell in cells[first[k]:first[k + 1]]:
+            counts[0, cell] += step
+            counts[1, cell] -= step
+            if busy_mask[cell] != (counts[0, cell] > 0):
+                busy_mask[cell] = counts[0, cell] > 0
+                busy_changed[nb] = cell
+                nb += 1
+            if quiet_mask[cell] != (counts[1, cell] > 0):
+                quiet_mask[cell] = counts[1, cell] > 0
+                quiet_changed[nq] = cell
+                nq += 1
+    return busy_changed[:nb], quiet_changed[:nq]
+
+
+@njit(cache=True, nogil=True)
+def clusters(changed: np.ndarray, h: int, w: int, tile: int) -> np.ndarray:
+    """Boxes int64[n, 4] (r0, r1, c0, c1) around the changed cells (flat indices, int64[]),
+    one per 8-connected cluster of tile x tile tiles holding any."""
+    th, tw = (h + tile - 1) // tile, (w + tile - 1) // tile
+    box = np.empty((th * tw, 4), dtype=np.int64)
+    hot = np.zeros(th * tw, dtype=np.bool_)
+    for cell in changed:
+        r, c = cell // w, cell % w
+        t = (r // tile) * tw + c // tile
+        if not hot[t]:
+            hot[t] = True
+            box[t, 0], box[t, 1], box[t, 2], box[t, 3] = r, r + 1, c, c + 1
+        box[t, 0], box[t, 1] = min(box[t, 0], r), max(box[t, 1], r + 1)
+        box[t, 2], box[t, 3] = min(box[t, 2], c), max(box[t, 3], c + 1)
+    out = np.empty((th * tw, 4), dtype=np.int64)
+    stack = np.empty(th * tw, dtype=np.int64)
+    n = 0
+    for start in range(th * tw):
+        if not hot[start]:
+            continue
+        hot[start] = False
+        out[n] = box[start]
+        top = 0
+        stack[0] = start
+        while top >= 0:
+            t = stack[top]
+            top -= 1
+            tr, tc = t // tw, t % tw
+            out[n, 0], out[n, 1] = min(out[n, 0], box[t, 0]), max(out[n, 1], box[t, 1])
+            out[n, 2], out[n, 3] = min(out[n, 2], box[t, 2]), max(out[n, 3], box[t, 3])
+            for nr in range(max(tr - 1, 0), min(tr + 2, th)):
+                for nc in range(max(tc - 1, 0), min(tc + 2, tw)):
+                    if hot[nr * tw + nc]:
+                        hot[nr * tw + nc] = False
+                        top += 1
+                        stack[top] = nr * tw + nc
+        n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True, nogil=True)
+def row_sums(quality: np.ndarray, r0: int, r1: int, out: np.ndarray) -> None:
+    """out[r] (float64[H]) = the sum of row r of quality (float32[H, W]), in order, r0 <= r < r1."""
+    for r in range(r0, r1):
+        total = 0.0
+        for v in quality[r]:
+            total += v
+        out[r] = total
 
 
 def _table(p: dict[str, Any], key: str) -> np.ndarray:
@@ -205,9 +291,10 @@ class Habitat:
     """Pipeline module: InVEST habitat quality under roads, built land, noise and NO2.
 
     Writes grid_habitat_quality and grid_habitat_degradation (float32[H, W], quality in
-    [0, 1]), indicator.habitat_quality_mean (0-d float64, mean quality over cells whose land
-    use is habitat at all), and habitat_busy_link (bool[L], the busy/quiet split kept from
-    tick to tick so that a street near the threshold does not flip every minute).
+    [0, 1]; new arrays when they change, the same ones otherwise),
+    indicator.habitat_quality_mean (0-d float64, mean quality over cells whose land use is
+    habitat at all), and habitat_busy_link (bool[L], the busy/quiet split kept from tick to
+    tick so that a street near the threshold does not flip every minute).
     """
 
     name = "habitat"
@@ -235,21 +322,28 @@ class Habitat:
         self.exponential = exponential
         self.suitability = _table(p, "habitat_suitability")
         self.sensitivity = np.stack([_table(p, f"sensitivity_{threat}") for threat in THREATS])
+        self.weighted = self.weights[:, None] * self.sensitivity
         self.half_saturation = float(p["half_saturation_k"])
         self.busy_flow_veh_h = float(p["busy_road_flow_veh_h"])
         self.hysteresis = float(p["busy_road_hysteresis"])
         self.noise_threshold_dba = float(p["noise_threshold_dba"])
         self.no2_threshold_ug_m3 = float(p["no2_threshold_ug_m3"])
-        self.built = np.zeros(N_LAND_USES, dtype=bool)
-        self.built[np.asarray(p["built_land_uses"], dtype=np.int64)] = True
+        self.built = np.zeros(N_LAND_USES, dtype=np.uint8)
+        self.built[np.asarray(p["built_land_uses"], dtype=np.int64)] = 1
         self.roads = RoadRaster()
-        self._masks: dict[str, np.ndarray] = {}
-        self._impacts: dict[str, np.ndarray] = {}
-        self._land_use: np.ndarray | None = None
-        self._built = np.zeros((0, 0), dtype=bool)
-        self._habitat = np.zeros((0, 0), dtype=bool)
+        # What the last tick left, all of it a function of the board's arrays (the grids'
+        # last values and the split published as habitat_busy_link), kept to work out what
+        # changed since.
         self._cell_m = 0.0
-        self._busy: np.ndarray | None = None
+        self._tables: list[tuple[int, np.ndarray]] = []
+        self._busy = np.zeros(0, dtype=bool)
+        self._counts = np.zeros((2, 0), dtype=np.int32)  # busy and quiet car links on each cell
+        self._masks = np.zeros((len(THREATS), 0, 0), dtype=bool)
+        self._impacts = np.zeros((len(THREATS), 0, 0), dtype=np.float32)
+        self._land_use = np.zeros((0, 0), dtype=np.uint8)
+        self._access = np.zeros((0, 0), dtype=np.float32)
+        self._row_sums = np.zeros(0)
+        self._habitat_cells = 0
         self._result: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def busy_links(self, board: Board) -> np.ndarray:
@@ -264,100 +358,93 @@ class Habitat:
             busy = two_way >= self.busy_flow_veh_h
         return np.asarray(busy & self.roads.car)
 
-    def _road_masks(self, busy: np.ndarray, redrawn: bool, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        if not redrawn and self._busy is not None and np.array_equal(busy, self._busy):
-            return self._masks["busy_roads"], self._masks["quiet_roads"]
-        n = shape[0] * shape[1]
-        on_busy = mark_cells(self.roads.first, self.roads.cells, busy, n).reshape(shape)
-        on_quiet = mark_cells(self.roads.first, self.roads.cells, self.roads.car & ~busy, n).reshape(shape)
-        self._busy = busy.copy()
-        return on_busy, on_quiet
-
-    def _update_impact(self, i: int, threat: str, mask: np.ndarray, cell_m: float,
-                       full: bool) -> tuple[slice, slice] | None:
-        """Recompute threat i's impact where its mask changed; the window of cells whose
-        impact may have moved (the changed cells' bounding box grown by the threat's reach),
-        or None. Sources farther than the reach cannot matter, so a window grown by twice
-        the reach gives the exact impacts inside the first."""
-        old = self._masks.get(threat)
-        if old is mask and not full:
-            return None
-        h, w = mask.shape
-        everything = (slice(0, h), slice(0, w))
-        if full or old is None or old.shape != mask.shape:
-            self._impacts[threat] = threat_impact(mask, self.max_distance_m[i], cell_m, self.exponential[i])
-            self._masks[threat] = mask.copy()
-            return everything
-        box = _box(old != mask)
-        if box is None:
-            return None
-        reach = math.ceil(self.max_distance_m[i] / cell_m) + 1
-        r0, r1, c0, c1 = box
-        source = (slice(max(r0 - 2 * reach, 0), min(r1 + 2 * reach, h)),
-                  slice(max(c0 - 2 * reach, 0), min(c1 + 2 * reach, w)))
-        window = (slice(max(r0 - reach, 0), min(r1 + reach, h)), slice(max(c0 - reach, 0), min(c1 + reach, w)))
-        self._masks[threat] = mask.copy()
-        if (source[0].stop - source[0].start) * (source[1].stop - source[1].start) > h * w // 2:
-            self._impacts[threat] = threat_impact(mask, self.max_distance_m[i], cell_m, self.exponential[i])
-            return everything
-        sub = threat_impact(np.ascontiguousarray(mask[source]), self.max_distance_m[i], cell_m, self.exponential[i])
-        impact = self._impacts[threat].copy()
-        dr, dc = window[0].start - source[0].start, window[1].start - source[1].start
-        impact[window] = sub[dr:dr + window[0].stop - window[0].start, dc:dc + window[1].stop - window[1].start]
-        self._impacts[threat] = impact
-        return window
-
     def step(self, board: Board) -> None:
         land_use = board["grid_land_use"]
         shape = (int(land_use.shape[0]), int(land_use.shape[1]))
         cell_m = float(board["grid_cell_m"])
         redrawn = self.roads.update(board, *shape)
         busy = self.busy_links(board)
-        busy_mask, quiet_mask = self._road_masks(busy, redrawn, shape)
-        old_land = self._land_use
-        new_land = old_land is None or old_land.shape != land_use.shape or not np.array_equal(land_use, old_land)
-        if new_land:
-            self._land_use = land_use.copy()
-            self._built = self.built[land_use]
-            self._habitat = self.suitability[land_use] > 0.0
-        masks = {
-            "busy_roads": busy_mask,
-            "quiet_roads": quiet_mask,
-            "built": self._built,
-            "noise": board["grid_noise_laeq_dba"] >= self.noise_threshold_dba,
-            "no2": board["grid_no2_ug_m3"] >= self.no2_threshold_ug_m3,
-        }
-        full = redrawn or old_land is None or old_land.shape != land_use.shape or self._result is None \
-            or self._cell_m != cell_m
-        self._cell_m = cell_m
-        windows = [self._update_impact(i, t, masks[t], cell_m, full) for i, t in enumerate(THREATS)]
-        windows_moved = [w for w in windows if w is not None]
-        if new_land and not full and old_land is not None:  # suitability and sensitivity moved there
-            r0, r1, c0, c1 = _box(old_land != land_use) or (0, 0, 0, 0)
-            windows_moved.append((slice(r0, r1), slice(c0, c1)))
-        if full or windows_moved:
-            self._combine(land_use, shape, windows_moved, full)
+        if redrawn or self._result is None or self._masks.shape[1:] != shape or self._cell_m != cell_m:
+            self._start(board, land_use, busy, cell_m)
+        else:
+            self._follow(board, land_use, busy)
         assert self._result is not None
-        quality, degradation, mean_quality = self._result
-        board["grid_habitat_quality"] = quality
-        board["grid_habitat_degradation"] = degradation
-        board["indicator.habitat_quality_mean"] = mean_quality
+        board["grid_habitat_quality"], board["grid_habitat_degradation"], board["indicator.habitat_quality_mean"] = \
+            self._result
         board["habitat_busy_link"] = busy
 
-    def _combine(self, land_use: np.ndarray, shape: tuple[int, int], windows: list[tuple[slice, slice]],
-                 full: bool) -> None:
-        """D and Q over the union of the moved windows (everything when the grid is new)."""
-        if full or self._result is None:
-            window = (slice(0, shape[0]), slice(0, shape[1]))
-            quality, degradation = np.empty(shape, np.float32), np.empty(shape, np.float32)
-        else:
-            window = (slice(min(w[0].start for w in windows), max(w[0].stop for w in windows)),
-                      slice(min(w[1].start for w in windows), max(w[1].stop for w in windows)))
-            quality, degradation = self._result[0].copy(), self._result[1].copy()
-        impacts = np.stack([self._impacts[t][window] for t in THREATS])
-        lu = np.ascontiguousarray(land_use[window])
-        access = np.ones(lu.shape, dtype=np.float32)
-        degradation[window], quality[window] = degradation_and_quality(
-            impacts, self.weights, self.sensitivity, self.suitability, lu, access, self.half_saturation)
-        mean = float(quality[self._habitat].mean(dtype=np.float64)) if self._habitat.any() else 0.0
+    def _start(self, board: Board, land_use: np.ndarray, busy: np.ndarray, cell_m: float) -> None:
+        """Every threat's impact, D and Q on the whole grid."""
+        h, w = land_use.shape
+        self._cell_m = cell_m
+        self._tables = [impact_table(d, cell_m, e) for d, e in zip(self.max_distance_m, self.exponential)]
+        self._land_use = np.ascontiguousarray(land_use, dtype=np.uint8).copy()
+        self._busy = busy.copy()
+        self._counts = np.empty((2, h * w), dtype=np.int32)
+        count_links(self.roads.first, self.roads.cells, busy, self.roads.car, self._counts)
+        self._masks = np.empty((len(THREATS), h, w), dtype=bool)
+        self._masks[BUSY] = (self._counts[0] > 0).reshape(h, w)
+        self._masks[QUIET] = (self._counts[1] > 0).reshape(h, w)
+        self._masks[BUILT] = self.built[land_use] > 0
+        self._masks[NOISE] = board["grid_noise_laeq_dba"] >= self.noise_threshold_dba
+        self._masks[NO2] = board["grid_no2_ug_m3"] >= self.no2_threshold_ug_m3
+        self._impacts = np.empty((len(THREATS), h, w), dtype=np.float32)
+        everything = np.array([0, h, 0, w])
+        for i, (reach, table) in enumerate(self._tables):
+            impact_window(self._masks[i], everything, reach, table, self._impacts[i])
+        self._access = np.ones((h, w), dtype=np.float32)
+        self._row_sums = np.zeros(h)
+        self._habitat_cells = int(np.count_nonzero(self.suitability[land_use] > 0.0))
+        self._combine(np.empty((h, w), dtype=np.float32), np.empty((h, w), dtype=np.float32), [everything])
+
+    def _follow(self, board: Board, land_use: np.ndarray, busy: np.ndarray) -> None:
+        """Impacts, D and Q only around the cells whose threats or land use changed."""
+        h, w = land_use.shape
+        changed: list[tuple[int, np.ndarray]] = []
+        windows: list[np.ndarray] = []
+        flipped = np.flatnonzero(busy != self._busy)
+        if flipped.size:
+            changed += zip((BUSY, QUIET), reclassify_links(
+                self.roads.first, self.roads.cells, flipped, busy[flipped], self._counts,
+                self._masks[BUSY].reshape(-1), self._masks[QUIET].reshape(-1)))
+            self._busy = busy.copy()
+        if not np.array_equal(land_use, self._land_use):
+            moved = np.flatnonzero(land_use != self._land_use)
+            windows += list(clusters(moved, h, w, TILE))  # suitability and sensitivity moved there
+            self._land_use = np.ascontiguousarray(land_use, dtype=np.uint8).copy()
+            self._habitat_cells = int(np.count_nonzero(self.suitability[land_use] > 0.0))
+            changed.append((BUILT, mask_changes(self._masks[BUILT], self.built[land_use], 1.0)))
+        changed.append((NOISE, mask_changes(self._masks[NOISE], board["grid_noise_laeq_dba"], self.noise_threshold_dba)))
+        changed.append((NO2, mask_changes(self._masks[NO2], board["grid_no2_ug_m3"], self.no2_threshold_ug_m3)))
+        for i, cells in changed:
+            if cells.size:
+                windows += self._update_impact(i, cells)
+        if windows:
+            assert self._result is not None
+            self._combine(self._result[0].copy(), self._result[1].copy(), windows)
+
+    def _update_impact(self, i: int, cells: np.ndarray) -> list[np.ndarray]:
+        """Threat i's impact around the cells (flat indices) whose mask changed: each
+        cluster's box grown by the threat's reach, the windows returned."""
+        h, w = self._land_use.shape
+        reach, table = self._tables[i]
+        boxes = clusters(cells, h, w, TILE) + np.array([-reach, reach, -reach, reach])
+        boxes = np.clip(boxes, 0, np.array([h, h, w, w]))
+        if int(((boxes[:, 1] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 2])).sum()) > h * w // 2:
+            boxes = np.array([[0, h, 0, w]])
+        for box in boxes:
+            impact_window(self._masks[i], box, reach, table, self._impacts[i])
+        return list(boxes)
+
+    def _combine(self, quality: np.ndarray, degradation: np.ndarray, windows: list[np.ndarray]) -> None:
+        """D and Q into the given arrays on the windows (overlaps are computed twice, to the
+        same values), the mean quality from the sums of the rows."""
+        h, w = quality.shape
+        if sum(int((b[1] - b[0]) * (b[3] - b[2])) for b in windows) > h * w // 2:
+            windows = [np.array([0, h, 0, w])]
+        for box in windows:
+            combine_window(self._impacts, self.weighted, self.suitability, self._land_use, self._access,
+                           self.half_saturation, box, degradation, quality)
+            row_sums(quality, box[0], box[1], self._row_sums)
+        mean = float(self._row_sums.sum()) / self._habitat_cells if self._habitat_cells else 0.0
         self._result = (quality, degradation, np.array(mean))

@@ -13,7 +13,7 @@ from agora.server.sim.habitat import (
     THREATS,
     Habitat,
     degradation_and_quality,
-    squared_distance_cells,
+    squared_distance_within,
     threat_impact,
 )
 from agora.server.sim.road_raster import link_cells
@@ -51,14 +51,22 @@ def test_reproduces_invest_regression_sums() -> None:
     assert quality.sum(dtype=np.float64) == pytest.approx(6961.4536, abs=1e-3)
 
 
+def brute_squared_distance(mask: np.ndarray) -> np.ndarray:
+    rows, cols = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
+    sources = np.argwhere(mask)
+    return np.min((rows[None] - sources[:, 0, None, None]) ** 2 + (cols[None] - sources[:, 1, None, None]) ** 2,
+                  axis=0)
+
+
 def test_distance_transform_is_exact() -> None:
     mask = np.random.default_rng(3).random((41, 57)) < 0.02
-    rows, cols = np.mgrid[0:41, 0:57]
-    sources = np.argwhere(mask)
-    brute = np.min((rows[None] - sources[:, 0, None, None]) ** 2 + (cols[None] - sources[:, 1, None, None]) ** 2,
-                   axis=0)
-    assert np.array_equal(squared_distance_cells(mask), brute)
-    assert np.all(squared_distance_cells(np.zeros((3, 4), dtype=bool)) == np.inf)
+    brute = brute_squared_distance(mask)
+    assert np.array_equal(squared_distance_within(mask, 0, 41, 0, 57, 98), brute)  # reach beyond the grid
+    for reach in (1, 3, 6, 17):
+        assert np.array_equal(squared_distance_within(mask, 0, 41, 0, 57, reach), np.minimum(brute, reach**2))
+    # A window sees the sources outside it.
+    assert np.array_equal(squared_distance_within(mask, 10, 30, 5, 50, 6), np.minimum(brute, 36)[10:30, 5:50])
+    assert np.all(squared_distance_within(np.zeros((3, 4), dtype=bool), 0, 3, 0, 4, 2) == 4)
 
 
 def test_decays_reach_zero_at_the_maximum_distance() -> None:
@@ -154,6 +162,50 @@ def test_a_local_change_gives_what_a_fresh_module_computes(change: str) -> None:
         assert np.array_equal(b[name], fresh[name]), name
 
 
+def street_grid(height: int, width: int, spacing: int) -> dict[str, np.ndarray]:
+    """Woodland crossed by two-way streets every `spacing` cells each way."""
+    b = board(0.0, height, width)
+    xs = (np.arange(spacing // 2, width, spacing) + 0.5) * CELL_M
+    ys = (np.arange(spacing // 2, height, spacing) + 0.5) * CELL_M
+    gx, gy = np.meshgrid(xs, ys)
+    nx, ny = gx.shape[1], gx.shape[0]
+    ends = [(r * nx + c, r * nx + c + 1) for r in range(ny) for c in range(nx - 1)]
+    ends += [(r * nx + c, (r + 1) * nx + c) for r in range(ny - 1) for c in range(nx)]
+    a, z = np.array([e[0] for e in ends]), np.array([e[1] for e in ends])
+    b.update(node_x_m=gx.ravel(), node_y_m=gy.ravel(), link_from=np.r_[a, z].astype(np.int32),
+             link_to=np.r_[z, a].astype(np.int32), link_modes=np.full(2 * len(ends), int(Mode.ALL), np.uint8),
+             link_flow_veh_h=np.full(2 * len(ends), 150.0))
+    return b
+
+
+def test_scattered_changes_give_what_a_fresh_module_computes() -> None:
+    # Streets turning busy and quiet, noise and NO2 crossing their thresholds and land use
+    # edited, in several places at once and tick after tick: windows of every size.
+    rng = np.random.default_rng(11)
+    b = street_grid(150, 130, 12)
+    module = Habitat(rules()["habitat"])
+    for tick in range(8):
+        flows = b["link_flow_veh_h"].copy()
+        moved = rng.random(flows.size) < (0.6 if tick == 5 else 0.04)
+        flows[moved] = rng.choice([50.0, 190.0, 205.0, 400.0], moved.sum())
+        b["link_flow_veh_h"] = flows
+        b["grid_noise_laeq_dba"] = np.where(rng.random((150, 130)) < 0.002, 105.0 - b["grid_noise_laeq_dba"],
+                                            b["grid_noise_laeq_dba"]).astype(np.float32)  # 0 <-> 105 dB
+        b["grid_no2_ug_m3"] = np.where(rng.random((150, 130)) < (0.2 if tick == 6 else 0.001), 35.0,
+                                       0.0).astype(np.float32)
+        if tick % 3 == 2:
+            land = b["grid_land_use"].copy()
+            r, c = rng.integers(0, 140, 2)
+            land[r:r + 4, c:c + 6] = rng.choice([int(LandUse.HOUSING), int(LandUse.PARK), int(LandUse.WATER)])
+            b["grid_land_use"] = land
+        fresh = dict(b)
+        module.step(b)
+        Habitat(rules()["habitat"]).step(fresh)
+        for name in ("grid_habitat_quality", "grid_habitat_degradation", "indicator.habitat_quality_mean",
+                     "habitat_busy_link"):
+            assert np.array_equal(b[name], fresh[name]), (tick, name)
+
+
 def test_a_street_near_the_threshold_keeps_its_class() -> None:
     p = rules()["habitat"]
     threshold = p["busy_road_flow_veh_h"]
@@ -195,12 +247,14 @@ def test_rules_hold_every_threat_and_land_use() -> None:
         Habitat(bad)
 
 
-def test_short_reach_search_matches_the_envelope() -> None:
+def test_impacts_follow_the_distance_to_the_nearest_source() -> None:
     mask = np.random.default_rng(8).random((50, 60)) < 0.01
-    for max_m in (25.0, 50.0, 100.0):  # 2 to 5 cells: the windowed search
-        mask_d = squared_distance_cells(mask)
-        expected = np.where(np.sqrt(mask_d) * CELL_M <= max_m, 1.0 - np.sqrt(mask_d) * CELL_M / max_m, 0.0)
+    d_m = np.sqrt(brute_squared_distance(mask)) * CELL_M
+    for max_m in (25.0, 50.0, 110.0, 400.0):  # 2 to 17 cells
+        expected = np.where(d_m <= max_m, 1.0 - d_m / max_m, 0.0)
         assert threat_impact(mask, max_m, CELL_M, False) == pytest.approx(expected.astype(np.float32), abs=1e-6)
+        expected = np.where(d_m <= max_m, np.exp(-2.99 * d_m / max_m), 0.0)
+        assert threat_impact(mask, max_m, CELL_M, True) == pytest.approx(expected.astype(np.float32), rel=1e-6)
 
 
 def test_default_town() -> None:
