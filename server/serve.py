@@ -1,16 +1,19 @@
 """`agora serve`: load a world, open a session, serve it until interrupted.
 
     $ agora serve --world default --port 8000
-    Agora 0.1.0: world 'default' (Riverside), session 3f9c2a1d
+    Agora 0.1.0: world 'default' (Velmstadt), session 3f9c2a1d, log ...
     Join code: K7QF2M
-      players:  agora play --server ws://127.0.0.1:8000 --code K7QF2M --name YOUR-NAME
-      health:   http://127.0.0.1:8000/healthz
+      players:    agora play --server ws://127.0.0.1:8000 --code K7QF2M --name YOUR-NAME
+      observers:  code R4TW9Z
+      facilitator token: ...
+      admin token (POST /sessions): ...
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -21,11 +24,9 @@ import uvicorn
 from agora.server import __version__
 from agora.server.net.app import create_app
 from agora.server.net.previews import PreviewService
-from agora.server.net.runner import SessionRunner
-from agora.server.session.session import Session
+from agora.server.net.sessions import SessionRegistry
 from agora.server.store.eventlog import EventLog
-from agora.server.world.simulation import warm_up
-from agora.server.world.world import World, WorldError, resolve_world
+from agora.server.world.world import WorldError
 
 
 def default_db_path() -> Path:
@@ -40,38 +41,38 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     serve.add_argument("--db", type=Path, default=None, help=f"session database (default {default_db_path()})")
     serve.add_argument("--tick-seconds", type=float, default=1.0, help="real seconds between ticks")
     serve.add_argument("--code", default=None, help="join code to use instead of a random one")
+    serve.add_argument("--admin-token", default=None,
+                       help="token for creating sessions over HTTP (default: $AGORA_ADMIN_TOKEN, else random)")
     serve.add_argument("--preview-workers", type=int, default=None,
                        help="processes that compute previews of draft proposals (default: cores - 1; 0: none)")
     serve.set_defaults(func=run)
 
 
-def open_session(world_ref: str, db: Path, code: str | None) -> tuple[Session, EventLog]:
-    world = World.load(resolve_world(world_ref))
-    session = Session(secrets.token_hex(4), world, code=code.upper() if code else None)
-    eventlog = EventLog(db)
-    eventlog.open_session(session, world.state_hash())
-    return session, eventlog
-
-
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     db = args.db or default_db_path()
-    try:
-        session, eventlog = open_session(args.world, db, args.code)
-    except WorldError as exc:
-        print(f"agora serve: {exc}", file=sys.stderr)
-        return 2
-    print(f"Agora {__version__}: world {session.world.meta.name!r} ({session.world.meta.title}), "
-          f"session {session.id}, log {db}", flush=True)
-    print("Warming up the simulation (the first run on a machine compiles the kernels)...", flush=True)
-    warm_up(session.world)
-    session.advance()
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Join code: {session.code}\n"
-          f"  players:  agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
-          f"  health:   http://{host}:{args.port}/healthz", flush=True)
     previews = PreviewService(args.preview_workers) if args.preview_workers != 0 else None
-    app = create_app([SessionRunner(session, eventlog, args.tick_seconds, previews)])
+    registry = SessionRegistry(EventLog(db), previews, args.tick_seconds)
+    print(f"Agora {__version__}: log {db}", flush=True)
+    print("Warming up the simulation (the first run on a machine compiles the kernels)...", flush=True)
+    try:
+        created = registry.prepare(args.world, args.code)
+    except (WorldError, ValueError) as exc:
+        print(f"agora serve: {exc}", file=sys.stderr)
+        if previews is not None:
+            previews.close()
+        return 2
+    session = created.runner.session
+    admin = args.admin_token or os.environ.get("AGORA_ADMIN_TOKEN") or secrets.token_urlsafe(18)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"World {session.world.meta.name!r} ({session.world.meta.title}), session {session.id}\n"
+          f"Join code: {session.code}\n"
+          f"  players:    agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
+          f"  observers:  code {session.observer_code}\n"
+          f"  facilitator token: {created.facilitator.token}\n"
+          f"  admin token (POST /sessions): {admin}\n"
+          f"  health:     http://{host}:{args.port}/healthz", flush=True)
+    app = create_app(registry, admin_token=admin)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
     finally:

@@ -1,14 +1,19 @@
-"""The starlette application: HTTP for health and schema, `/ws` for players.
+"""The starlette application: HTTP for health, schema and sessions, `/ws` for players.
 
-    runner = SessionRunner(session, eventlog, tick_seconds=1.0)
-    app = create_app([runner])          # runners start with the app, stop with it
+    registry = SessionRegistry(eventlog, previews)
+    app = create_app(registry, admin_token="...")   # runners start with the app, stop with it
     uvicorn.run(app, host="127.0.0.1", port=8000)
+
+    POST /sessions {"world": "default"}   (Authorization: Bearer <admin token>)
+      -> 201 {"session": "3f9c2a1d", "code": "K7QF2M", "observer_code": "...", "facilitator_token": "..."}
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import secrets
 from typing import Any, AsyncIterator, Mapping, Sequence
 
 import msgspec
@@ -22,8 +27,16 @@ from agora.server import __version__
 from agora.server import protocol as p
 from agora.server.net.clients import Client
 from agora.server.net.runner import SessionRunner
+from agora.server.net.sessions import SessionRegistry
+from agora.server.world.world import WorldError
 
 log = logging.getLogger("agora.net")
+
+
+class NewSession(msgspec.Struct, forbid_unknown_fields=True):
+    world: str = "default"  # a bundled world's name, or a world folder on the server
+    code: str | None = None  # the players' join code; random if not given
+    tick_seconds: float | None = None
 
 
 def decode_frame(frame: Mapping[str, Any]) -> tuple[p.ClientMessage | None, p.Error | None, bool]:
@@ -45,28 +58,67 @@ def decode_frame(frame: Mapping[str, Any]) -> tuple[p.ClientMessage | None, p.Er
         return None, p.Error("bad_frame", f"The frame is not valid {kind}: {exc}."), is_json
 
 
-def create_app(runners: Sequence[SessionRunner]) -> Starlette:
-    by_code = {r.session.code: r for r in runners}
+def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token: str | None = None) -> Starlette:
+    """The app over a registry of sessions (or a fixed list of runners). Without an
+    admin token nobody can create sessions over HTTP."""
+    if isinstance(sessions, SessionRegistry):
+        registry = sessions
+    else:
+        registry = SessionRegistry(None)
+        for runner in sessions:
+            registry.add(runner)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for runner in runners:
+        for runner in registry.runners.values():
             runner.start()
         yield
-        for runner in runners:
+        for runner in list(registry.runners.values()):
             await runner.stop()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__,
-                             "sessions": [r.health() for r in runners]})
+                             "sessions": [r.health() for r in registry.runners.values()]})
 
     async def schema(request: Request) -> Response:
         return JSONResponse(p.schema())
 
+    def refuse(status: int, code: str, message: str) -> Response:
+        return JSONResponse({"code": code, "message": message}, status_code=status)
+
+    def authorised(request: Request) -> bool:
+        given = request.headers.get("authorization", "")
+        return admin_token is not None and secrets.compare_digest(given, f"Bearer {admin_token}")
+
+    async def sessions_endpoint(request: Request) -> Response:
+        if not authorised(request):
+            return refuse(401, "not_authorised", "Creating and listing sessions needs the server's admin token "
+                          "(printed by agora serve) as 'Authorization: Bearer TOKEN'.")
+        if request.method == "GET":
+            return JSONResponse([r.health() | {"code": r.session.code, "observer_code": r.session.observer_code}
+                                 for r in registry.runners.values()])
+        try:
+            body = msgspec.json.decode(await request.body(), type=NewSession)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return refuse(400, "bad_request", f"Send JSON like {{\"world\": \"default\"}}: {exc}.")
+        if registry.eventlog is None:
+            return refuse(503, "cannot_create", "This server was started without a session log; it cannot add sessions.")
+        try:
+            created = await asyncio.to_thread(registry.prepare, body.world, body.code, body.tick_seconds)
+        except WorldError as exc:
+            return refuse(400, "no_such_world", str(exc))
+        except ValueError as exc:
+            return refuse(400, "bad_request", str(exc))
+        created.runner.start()
+        s = created.runner.session
+        return JSONResponse({"session": s.id, "world": s.world.meta.name, "code": s.code,
+                             "observer_code": s.observer_code, "facilitator_token": created.facilitator.token},
+                            status_code=201)
+
     def route(hello: p.Hello) -> SessionRunner | None:
         if hello.token:
-            return next((r for r in runners if r.knows_token(hello.token)), None)
-        return by_code.get(hello.code.strip().upper())
+            return registry.by_token(hello.token)
+        return registry.by_code(hello.code)
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -105,6 +157,8 @@ def create_app(runners: Sequence[SessionRunner]) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/schema", schema),
+            Route("/protocol.json", schema),
+            Route("/sessions", sessions_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/ws", websocket_endpoint),
         ],
         lifespan=lifespan,

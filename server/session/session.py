@@ -45,9 +45,13 @@ class Applied:
 
 
 class Session:
-    def __init__(self, session_id: str, world: World, code: str | None = None, seed: int = 0) -> None:
+    def __init__(self, session_id: str, world: World, code: str | None = None, seed: int = 0,
+                 observer_code: str | None = None) -> None:
         self.id = session_id
         self.code = code or new_join_code()
+        self.observer_code = observer_code or new_join_code()
+        while self.observer_code == self.code:
+            self.observer_code = new_join_code()
         self.seed = seed
         self.world = world
         self.sim = Simulation(world)
@@ -69,10 +73,16 @@ class Session:
 
     # -- players ---------------------------------------------------------------------
 
-    def join(self, code: str, name: str, role: Role = Role.PLAYER) -> Player:
-        if code.strip().upper() != self.code:
+    def join(self, code: str, name: str) -> Player:
+        """A player with the players' code, an observer with the observers' code."""
+        given = code.strip().upper()
+        if given not in (self.code, self.observer_code):
             raise CommandError("bad_code", f"No session has the join code {code!r}; check the code on the facilitator's screen.")
-        return self.roster.add(name, role)
+        return self.roster.add(name, Role.PLAYER if given == self.code else Role.OBSERVER)
+
+    def add_facilitator(self, name: str = "facilitator") -> Player:
+        """The facilitator joins with the token this returns (a reconnect token), never a code."""
+        return self.roster.add(name, Role.FACILITATOR)
 
     def rejoin(self, token: str) -> Player:
         return self.roster.by_token(token)
