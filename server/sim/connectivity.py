@@ -101,6 +101,27 @@ def touched_patches(labels: np.ndarray, changed: np.ndarray, n: int) -> np.ndarr
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _to_box(r: int, c: int, box: np.ndarray) -> int:
+    """Squared edge-to-edge gap, cells^2, from cell (r, c) to the box int64[4] (row min, row
+    max, col min, col max): no more than to any cell inside it."""
+    gr = max(box[0] - r, r - box[1], 1) - 1
+    gc = max(box[2] - c, c - box[3], 1) - 1
+    return gr * gr + gc * gc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _nearest(r: int, c: int, rows: np.ndarray, cols: np.ndarray) -> int:
+    """Least squared edge-to-edge gap, cells^2, from cell (r, c) to the cells (rows, cols
+    int64[m]); in integers, so that the loop spreads over the SIMD lanes."""
+    best = 1 << 62
+    for b in range(rows.shape[0]):
+        gr = max(abs(r - rows[b]), 1) - 1
+        gc = max(abs(c - cols[b]), 1) - 1
+        best = min(best, gr * gr + gc * gc)
+    return best
+
+
 @njit(cache=True, nogil=True)
 def gaps_of(labels: np.ndarray, n: int, cutoff_cells: float, todo: np.ndarray, gaps: np.ndarray) -> None:
     """Edge-to-edge gaps in cells into gaps (float64[n, n], np.inf beyond cutoff_cells) for
@@ -147,23 +168,23 @@ def gaps_of(labels: np.ndarray, n: int, cutoff_cells: float, todo: np.ndarray, g
             dc = max(box[j, 2] - box[i, 3], box[i, 2] - box[j, 3], 1) - 1
             if math.hypot(dr, dc) > cutoff_cells:
                 continue
-            # The outer loop runs over the larger patch, skipping its cells that lie farther
-            # from the smaller one's bounding box than the best pair found so far.
+            # The outer loop runs over the larger patch, from its cell nearest the smaller
+            # one's bounding box (a first bound), skipping the cells that lie farther from
+            # that box than the best pair found so far.
             big, small = (i, j) if first[i + 1] - first[i] >= first[j + 1] - first[j] else (j, i)
-            best = np.inf
-            for a in range(first[big], first[big + 1]):
-                br = max(box[small, 0] - rows[a], rows[a] - box[small, 1], 1) - 1
-                bc = max(box[small, 2] - cols[a], cols[a] - box[small, 3], 1) - 1
-                if br * br + bc * bc >= best:
-                    continue
-                for b in range(first[small], first[small + 1]):
-                    gr = max(abs(rows[a] - rows[b]), 1) - 1
-                    gc = max(abs(cols[a] - cols[b]), 1) - 1
-                    d2 = float(gr * gr + gc * gc)
-                    best = min(best, d2)
-                if best == 0.0:
+            lo, hi = first[big], first[big + 1]
+            near = lo
+            for a in range(lo, hi):
+                if _to_box(rows[a], cols[a], box[small]) < _to_box(rows[near], cols[near], box[small]):
+                    near = a
+            their_rows, their_cols = rows[first[small]:first[small + 1]], cols[first[small]:first[small + 1]]
+            best = _nearest(rows[near], cols[near], their_rows, their_cols)
+            for a in range(lo, hi):
+                if best == 0:
                     break
-            gap = math.sqrt(best)
+                if _to_box(rows[a], cols[a], box[small]) < best:
+                    best = min(best, _nearest(rows[a], cols[a], their_rows, their_cols))
+            gap = math.sqrt(float(best))
             if gap <= cutoff_cells:
                 gaps[i, j] = gaps[j, i] = gap
 

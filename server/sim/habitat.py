@@ -50,7 +50,6 @@ BUSY, QUIET, BUILT, NOISE, NO2 = range(len(THREATS))
 DECAYS = ("linear", "exponential")
 N_LAND_USES = len(LandUse)
 TILE = 8  # changed cells are grouped by 8 x 8 tiles into clusters, each one window
-Window = tuple[int, int, int, int]  # rows r0:r1, columns c0:c1
 
 
 @njit(cache=True, nogil=True)
@@ -130,25 +129,35 @@ def threat_impact(mask: np.ndarray, max_distance_m: float, cell_m: float, expone
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def combine_window(impacts: np.ndarray, weighted: np.ndarray, suitability: np.ndarray, land_use: np.ndarray,
                    access: np.ndarray, half_saturation: float, window: np.ndarray, degradation: np.ndarray,
                    quality: np.ndarray) -> None:
     """D and Q into degradation and quality (float32[H, W]) on the window int64[4] (r0, r1,
     c0, c1), from impacts float32[R, H, W], weighted float64[R, n_land_uses] (normalised
     weight times sensitivity), suitability float64[n_land_uses], land_use uint8[H, W] and
-    access float32[H, W]."""
+    access float32[H, W]. Row by row, the look-ups by land use in loops of their own, so
+    that the arithmetic spreads over the SIMD lanes."""
     kz = half_saturation ** Z
+    c0, c1 = window[2], window[3]
+    d, looked_up = np.empty(c1 - c0), np.empty(c1 - c0)
     for r in range(window[0], window[1]):
-        for c in range(window[2], window[3]):
-            j = land_use[r, c]
-            d = 0.0
-            for t in range(impacts.shape[0]):
-                d += weighted[t, j] * impacts[t, r, c]
-            d *= access[r, c]
-            dz = d * d * math.sqrt(d)  # d^Z, Z = 2.5: pow costs five times as much
-            degradation[r, c] = d
-            quality[r, c] = suitability[j] * (1.0 - dz / (dz + kz))
+        lu = land_use[r, c0:c1]
+        d[:] = 0.0
+        for t in range(impacts.shape[0]):
+            table, impact = weighted[t], impacts[t, r, c0:c1]
+            for k in range(lu.shape[0]):
+                looked_up[k] = table[lu[k]]
+            for k in range(lu.shape[0]):
+                d[k] += looked_up[k] * impact[k]
+        for k in range(lu.shape[0]):
+            looked_up[k] = suitability[lu[k]]
+        ar, dr, qr = access[r, c0:c1], degradation[r, c0:c1], quality[r, c0:c1]
+        for k in range(lu.shape[0]):
+            dk = d[k] * ar[k]
+            dz = dk * dk * math.sqrt(dk)  # D^Z, Z = 2.5: pow costs five times as much
+            dr[k] = dk
+            qr[k] = looked_up[k] * (1.0 - dz / (dz + kz))
 
 
 def degradation_and_quality(
@@ -203,7 +212,8 @@ def count_links(first: np.ndarray, cells: np.ndarray, busy: np.ndarray, car: np.
 
 @njit(cache=True, nogil=True)
 def reclassify_links(first: np.ndarray, cells: np.ndarray, links: np.ndarray, to_busy: np.ndarray,
-                     counts: np.ndarray, busy_mask: np.ndarray, quiet_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     counts: np.ndarray, busy_mask: np.ndarray,
+                     quiet_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Move the car links `links` (int64[]) to busy (to_busy True) or quiet; update counts
     (int32[2, n_cells]) and the flat masks (bool[n_cells]); the cells whose busy mask and
     whose quiet mask changed, int64[] each (a cell may be listed twice)."""
@@ -269,13 +279,26 @@ def clusters(changed: np.ndarray, h: int, w: int, tile: int) -> np.ndarray:
     return out[:n].copy()
 
 
+LANES = 8  # partial sums per row: independent, so that the sum spreads over the SIMD lanes
+
+
 @njit(cache=True, nogil=True)
 def row_sums(quality: np.ndarray, r0: int, r1: int, out: np.ndarray) -> None:
-    """out[r] (float64[H]) = the sum of row r of quality (float32[H, W]), in order, r0 <= r < r1."""
+    """out[r] (float64[H]) = the sum of row r of quality (float32[H, W]) for r0 <= r < r1, in
+    a fixed order: LANES partial sums of every LANES-th cell, then added up in turn."""
+    w = quality.shape[1]
+    partial = np.empty(LANES)
     for r in range(r0, r1):
+        row = quality[r]
+        partial[:] = 0.0
+        for c in range(0, w - w % LANES, LANES):
+            for lane in range(LANES):
+                partial[lane] += row[c + lane]
         total = 0.0
-        for v in quality[r]:
-            total += v
+        for lane in range(LANES):
+            total += partial[lane]
+        for c in range(w - w % LANES, w):
+            total += row[c]
         out[r] = total
 
 
@@ -414,8 +437,9 @@ class Habitat:
             self._land_use = np.ascontiguousarray(land_use, dtype=np.uint8).copy()
             self._habitat_cells = int(np.count_nonzero(self.suitability[land_use] > 0.0))
             changed.append((BUILT, mask_changes(self._masks[BUILT], self.built[land_use], 1.0)))
-        changed.append((NOISE, mask_changes(self._masks[NOISE], board["grid_noise_laeq_dba"], self.noise_threshold_dba)))
-        changed.append((NO2, mask_changes(self._masks[NO2], board["grid_no2_ug_m3"], self.no2_threshold_ug_m3)))
+        noise, no2 = board["grid_noise_laeq_dba"], board["grid_no2_ug_m3"]
+        changed.append((NOISE, mask_changes(self._masks[NOISE], noise, self.noise_threshold_dba)))
+        changed.append((NO2, mask_changes(self._masks[NO2], no2, self.no2_threshold_ug_m3)))
         for i, cells in changed:
             if cells.size:
                 windows += self._update_impact(i, cells)
@@ -445,6 +469,6 @@ class Habitat:
         for box in windows:
             combine_window(self._impacts, self.weighted, self.suitability, self._land_use, self._access,
                            self.half_saturation, box, degradation, quality)
-            row_sums(quality, box[0], box[1], self._row_sums)
+        row_sums(quality, min(b[0] for b in windows), max(b[1] for b in windows), self._row_sums)
         mean = float(self._row_sums.sum()) / self._habitat_cells if self._habitat_cells else 0.0
         self._result = (quality, degradation, np.array(mean))

@@ -80,6 +80,7 @@ class RoadRaster:
         self.cells = np.zeros(0, dtype=np.int32)
         self.reverse = np.zeros(0, dtype=np.int64)
         self.car = np.zeros(0, dtype=bool)
+        self._by_cell: tuple[np.ndarray, np.ndarray] | None = None
 
     def update(self, board: Board, height: int, width: int) -> bool:
         """Redraw if the network or the grid moved; True when it did."""
@@ -92,8 +93,20 @@ class RoadRaster:
                                             float(grid[0]), height, width)
         self.reverse = reverse_links(f, t)
         self.car = (modes & int(Mode.CAR)) != 0
+        self._by_cell = None
         self._key = tuple(np.array(a, copy=True) for a in key)
         return True
+
+    def links_by_cell(self, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+        """The links through each cell, as CSR: first int64[n_cells + 1], link int64[]
+        (made when first asked for after a redraw)."""
+        if self._by_cell is None or self._by_cell[0].shape[0] != n_cells + 1:
+            order = np.argsort(self.cells, kind="stable")
+            link = np.repeat(np.arange(self.first.shape[0] - 1), np.diff(self.first))[order]
+            first = np.zeros(n_cells + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.cells, minlength=n_cells), out=first[1:])
+            self._by_cell = (first, link.astype(np.int64))
+        return self._by_cell
 
     def two_way_flow(self, flow_veh_h: np.ndarray) -> np.ndarray:
         """Both directions' flow on each link's street, veh/h (float64[L])."""

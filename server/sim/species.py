@@ -98,18 +98,40 @@ def advance(density: np.ndarray, capacity: np.ndarray, passage: np.ndarray, a: f
 
 
 @njit(cache=True, nogil=True)
-def road_passage(first: np.ndarray, cells: np.ndarray, flow_veh_h: np.ndarray, car: np.ndarray,
-                 crossing_flow_veh_h: float, n_cells: int) -> np.ndarray:
-    """float32[n_cells]: sqrt of the survival exp(-Q/q0) of crossing the busiest street
-    through each cell (1 where no car link passes). flow_veh_h float64[L], two-way."""
+def link_passage(flow_veh_h: np.ndarray, car: np.ndarray, crossing_flow_veh_h: float, links: np.ndarray,
+                 out: np.ndarray) -> None:
+    """out[k] (float32[L]) for the links k in `links` (int64[]): sqrt of the survival
+    exp(-Q/q0) of crossing link k's street, 1 for no car or no traffic. flow_veh_h
+    float64[L], two-way."""
+    for k in links:
+        out[k] = 1.0
+        if car[k] and flow_veh_h[k] > 0.0:
+            out[k] = math.exp(-0.5 * flow_veh_h[k] / crossing_flow_veh_h)
+
+
+@njit(cache=True, nogil=True)
+def road_passage(first: np.ndarray, cells: np.ndarray, link_p: np.ndarray, n_cells: int) -> np.ndarray:
+    """float32[n_cells]: the passage of the busiest street through each cell, the least of
+    its links' (link_p float32[L], from link_passage), 1 where no link passes."""
     out = np.ones(n_cells, dtype=np.float32)
-    for k in range(flow_veh_h.shape[0]):
-        if not car[k] or flow_veh_h[k] <= 0.0:
-            continue
-        p = math.exp(-0.5 * flow_veh_h[k] / crossing_flow_veh_h)
+    for k in range(link_p.shape[0]):
         for i in range(first[k], first[k + 1]):
-            out[cells[i]] = min(out[cells[i]], p)
+            out[cells[i]] = min(out[cells[i]], link_p[k])
     return out
+
+
+@njit(cache=True, nogil=True)
+def repair_passage(first: np.ndarray, cells: np.ndarray, cell_first: np.ndarray, cell_link: np.ndarray,
+                   link_p: np.ndarray, links: np.ndarray, passage: np.ndarray) -> None:
+    """road_passage again on the cells of the links `links` (int64[]), whose passage moved:
+    passage (float32[n_cells]) there from every link through them (cell_first int64[n_cells
+    + 1], cell_link int64[]: the links of each cell). The same minimum, so the same values."""
+    for k in links:
+        for cell in cells[first[k]:first[k + 1]]:
+            p = np.float32(1.0)
+            for i in range(cell_first[cell], cell_first[cell + 1]):
+                p = min(p, link_p[cell_link[i]])
+            passage[cell] = p
 
 
 class Species:
@@ -141,6 +163,7 @@ class Species:
         self._capacity: np.ndarray = np.zeros((0, 0), dtype=np.float32)
         self._flow: np.ndarray | None = None
         self._passage: np.ndarray = np.zeros((0, 0), dtype=np.float32)
+        self._link_p = np.zeros(0, dtype=np.float32)  # passage of each link's street
 
     def schedule(self, years: float, cell_m: float) -> tuple[float, int, float]:
         """(a, sub-steps, growth per sub-step) to advance by `years` on cells of cell_m."""
@@ -151,16 +174,25 @@ class Species:
     def _inputs(self, board: Board) -> tuple[np.ndarray, np.ndarray]:
         quality = board["grid_habitat_quality"]
         shape = quality.shape
+        n_cells = shape[0] * shape[1]
         redrawn = self.roads.update(board, shape[0], shape[1])
         if quality is not self._quality or self._capacity.shape != shape:
             self._capacity = (quality * np.float32(self.capacity_per_ha)).astype(np.float32)
             self._quality = quality
-        flow = board["link_flow_veh_h"]
-        if redrawn or self._flow is None or self._flow.shape != flow.shape or not np.array_equal(flow, self._flow) \
-                or self._passage.shape != shape:
-            self._passage = road_passage(self.roads.first, self.roads.cells, self.roads.two_way_flow(flow),
-                                         self.roads.car, self.crossing_flow_veh_h, shape[0] * shape[1]).reshape(shape)
-            self._flow = flow.copy()
+        flow = self.roads.two_way_flow(board["link_flow_veh_h"])
+        if redrawn or self._flow is None or self._flow.shape != flow.shape or self._passage.shape != shape:
+            self._link_p = np.empty(flow.shape, dtype=np.float32)
+            link_passage(flow, self.roads.car, self.crossing_flow_veh_h, np.arange(flow.size), self._link_p)
+            self._passage = road_passage(self.roads.first, self.roads.cells, self._link_p, n_cells).reshape(shape)
+        else:
+            moved = np.flatnonzero(flow != self._flow)
+            link_passage(flow, self.roads.car, self.crossing_flow_veh_h, moved, self._link_p)
+            if moved.size > flow.size // 32:  # then one pass over all links costs less
+                self._passage = road_passage(self.roads.first, self.roads.cells, self._link_p, n_cells).reshape(shape)
+            elif moved.size:
+                repair_passage(self.roads.first, self.roads.cells, *self.roads.links_by_cell(n_cells), self._link_p,
+                               moved, self._passage.reshape(-1))
+        self._flow = flow
         return self._capacity, self._passage
 
     def step(self, board: Board) -> None:

@@ -148,3 +148,30 @@ def test_same_board_same_population() -> None:
         for _ in range(3):
             module.step(x)
     assert np.array_equal(a["grid_species_per_ha"], b["grid_species_per_ha"])
+
+
+def test_streets_whose_traffic_moved_give_what_a_fresh_module_computes() -> None:
+    # Crossing streets (cells shared by two of them); one street's traffic moves a tick, or all.
+    b = board(0.0, height=30, width=41)
+    xs, ys = (np.arange(4, 41, 8) + 0.5) * CELL_M, (np.arange(3, 30, 6) + 0.5) * CELL_M
+    gx, gy = np.meshgrid(xs, ys)
+    nx = gx.shape[1]
+    ends = [(r * nx + c, r * nx + c + 1) for r in range(gx.shape[0]) for c in range(nx - 1)]
+    ends += [(r * nx + c, (r + 1) * nx + c) for r in range(gx.shape[0] - 1) for c in range(nx)]
+    a, z = np.array([e[0] for e in ends]), np.array([e[1] for e in ends])
+    b.update(node_x_m=gx.ravel(), node_y_m=gy.ravel(), link_from=np.r_[a, z].astype(np.int32),
+             link_to=np.r_[z, a].astype(np.int32), link_modes=np.full(2 * len(ends), int(Mode.ALL), np.uint8),
+             link_flow_veh_h=np.full(2 * len(ends), 100.0))
+    rng = np.random.default_rng(9)
+    module = Species(params(spin_up_years=0.0))
+    module.step(b)
+    for tick in range(6):
+        flows = b["link_flow_veh_h"].copy()
+        street = rng.integers(0, len(ends))
+        moved = np.isin(np.arange(flows.size), [street, street + len(ends)]) | (tick == 3)
+        flows[moved] = rng.choice([0.0, 30.0, 300.0, 900.0], moved.sum())
+        b["link_flow_veh_h"] = flows
+        fresh = dict(b)
+        module.step(b)
+        Species(params(spin_up_years=0.0)).step(fresh)
+        assert np.array_equal(b["grid_species_per_ha"], fresh["grid_species_per_ha"]), tick
