@@ -34,6 +34,7 @@ from agora.server.protocol import Command
 from agora.server.session import roles
 from agora.server.session.errors import CommandError
 from agora.server.session.players import Player, PlayerId, Role
+from agora.server.session.voting import ProposalId, Vote
 from agora.server.session.rulesets import (
     Intervention,
     Majority,
@@ -45,7 +46,6 @@ from agora.server.world import edits
 from agora.server.world.types import LandUse, RoadClass
 from agora.server.world.world import World
 
-ProposalId = NewType("ProposalId", int)
 CommentId = NewType("CommentId", int)
 
 MAX_TITLE = 120
@@ -65,12 +65,6 @@ class Status(StrEnum):
     ADOPTED = "adopted"
     REJECTED = "rejected"
     ROLLED_BACK = "rolled_back"
-
-
-class Vote(StrEnum):
-    YES = "yes"
-    NO = "no"
-    ABSTAIN = "abstain"
 
 
 @dataclass(frozen=True)
