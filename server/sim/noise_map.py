@@ -98,7 +98,14 @@ def atan2_upper(y: float, x: float) -> float:
     return math.pi - t if x < 0.0 else t
 
 
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+# Fewer segments than this are drawn on one thread: a tick's redraw (at most 1,000 roads,
+# NoiseMap.max_links_per_tick) as well. A parallel region waits for its slowest thread, and on
+# a machine shared with other work that cost more than it saved: 1,000 roads of the 512 x 512
+# world took 7.2 ms on 2 threads and 4.3 ms on one, 2 cores at a load of 3.5. A whole world's
+# first drawing (20,000 roads) is spread over the threads.
+PARALLEL_LINKS = 2000
+
+
 def add_line_sources(
     energy: np.ndarray,
     origin_x_m: float,
@@ -116,58 +123,94 @@ def add_line_sources(
     Segments from (ax, ay) to (bx, by) in metres, float64[K]; weight float64[K] the sound
     power per metre as energy, 10^(L'_W/10), or a difference of two such powers. A segment
     reaches the cells within cutoff_m of its line whose rows and columns lie within cutoff_m
-    of its bounding box. Rows are split into bands, one thread a band, every band visiting
-    the segments in the same order: the sums do not depend on the number of threads.
+    of its bounding box. Rows are split into bands, every band visiting the segments in the
+    same order: the sums are the same whether the bands are drawn one after the other or,
+    from PARALLEL_LINKS segments on, side by side on every thread.
     """
+    bands = _draw_bands_in_parallel if ax.shape[0] >= PARALLEL_LINKS else _draw_bands
+    bands(energy, origin_x_m, origin_y_m, cell_m, ax, ay, bx, by, weight, cutoff_m)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def draw_band(
+    energy: np.ndarray,
+    band: int,
+    origin_x_m: float,
+    origin_y_m: float,
+    cell_m: float,
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    weight: np.ndarray,
+    cutoff_m: float,
+) -> None:
+    """add_line_sources on the rows of one band, band * BAND_ROWS onwards."""
     height, width = energy.shape
-    n_bands = (height + BAND_ROWS - 1) // BAND_ROWS
-    for band in prange(n_bands):
-        band_r0 = band * BAND_ROWS
-        band_r1 = min(height, band_r0 + BAND_ROWS) - 1
-        for k in range(ax.shape[0]):
-            w = weight[k]
-            if w == 0.0:
+    band_r0 = band * BAND_ROWS
+    band_r1 = min(height, band_r0 + BAND_ROWS) - 1
+    for k in range(ax.shape[0]):
+        w = weight[k]
+        if w == 0.0:
+            continue
+        dx, dy = bx[k] - ax[k], by[k] - ay[k]
+        length = math.sqrt(dx * dx + dy * dy)
+        if length <= 0.0:
+            continue
+        r0 = max(band_r0, math.floor((min(ay[k], by[k]) - cutoff_m - origin_y_m) / cell_m))
+        r1 = min(band_r1, math.floor((max(ay[k], by[k]) + cutoff_m - origin_y_m) / cell_m))
+        if r0 > r1:
+            continue
+        ux, uy = dx / length, dy / length
+        y_low, y_high = min(ay[k], by[k]), max(ay[k], by[k])
+        x_low, x_high = min(ax[k], bx[k]), max(ax[k], bx[k])
+        w_4pi = w / (4.0 * math.pi)
+        for r in range(r0, r1 + 1):
+            py = origin_y_m + (r + 0.5) * cell_m
+            # Only the columns the cutoff circle around the segment can reach in this row.
+            gap = max(0.0, y_low - py, py - y_high)
+            if gap > cutoff_m:
                 continue
-            dx, dy = bx[k] - ax[k], by[k] - ay[k]
-            length = math.sqrt(dx * dx + dy * dy)
-            if length <= 0.0:
+            half = math.sqrt(cutoff_m * cutoff_m - gap * gap)
+            c0 = max(0, math.floor((x_low - half - origin_x_m) / cell_m))
+            c1 = min(width - 1, math.floor((x_high + half - origin_x_m) / cell_m))
+            if c0 > c1:
                 continue
-            r0 = max(band_r0, math.floor((min(ay[k], by[k]) - cutoff_m - origin_y_m) / cell_m))
-            r1 = min(band_r1, math.floor((max(ay[k], by[k]) + cutoff_m - origin_y_m) / cell_m))
-            if r0 > r1:
-                continue
-            ux, uy = dx / length, dy / length
-            y_low, y_high = min(ay[k], by[k]), max(ay[k], by[k])
-            x_low, x_high = min(ax[k], bx[k]), max(ax[k], bx[k])
-            w_4pi = w / (4.0 * math.pi)
-            for r in range(r0, r1 + 1):
-                py = origin_y_m + (r + 0.5) * cell_m
-                # Only the columns the cutoff circle around the segment can reach in this row.
-                gap = max(0.0, y_low - py, py - y_high)
-                if gap > cutoff_m:
-                    continue
-                half = math.sqrt(cutoff_m * cutoff_m - gap * gap)
-                c0 = max(0, math.floor((x_low - half - origin_x_m) / cell_m))
-                c1 = min(width - 1, math.floor((x_high + half - origin_x_m) / cell_m))
-                if c0 > c1:
-                    continue
-                # A whole number of LANES columns (cells outside [c0, c1] get + 0), counted
-                # from 0 so that the compiler sees no negative index to wrap around.
-                n = min(width, (c1 - c0 + LANES) // LANES * LANES)
-                first = min(c0, width - n)
-                cells = energy[r, first:first + n]
-                ry = py - ay[k]
-                for j in range(n):
-                    c = first + j
-                    rx = origin_x_m + (c + 0.5) * cell_m - ax[k]
-                    # Along-road coordinate of the receiver's foot point, and its distance.
-                    s = rx * ux + ry * uy
-                    d = abs(rx * uy - ry * ux)
-                    reached = (d <= cutoff_m) & (c >= c0) & (c <= c1)
-                    d = max(d, MIN_DISTANCE_M)
-                    # The angle the segment subtends, atan((L - s)/d) + atan(s/d), in one atan2.
-                    angle = atan2_upper(length * d, d * d + s * s - s * length)
-                    cells[j] += w_4pi * angle / d if reached else 0.0
+            # A whole number of LANES columns (cells outside [c0, c1] get + 0), counted
+            # from 0 so that the compiler sees no negative index to wrap around.
+            n = min(width, (c1 - c0 + LANES) // LANES * LANES)
+            first = min(c0, width - n)
+            cells = energy[r, first:first + n]
+            ry = py - ay[k]
+            for j in range(n):
+                c = first + j
+                rx = origin_x_m + (c + 0.5) * cell_m - ax[k]
+                # Along-road coordinate of the receiver's foot point, and its distance.
+                s = rx * ux + ry * uy
+                d = abs(rx * uy - ry * ux)
+                reached = (d <= cutoff_m) & (c >= c0) & (c <= c1)
+                d = max(d, MIN_DISTANCE_M)
+                # The angle the segment subtends, atan((L - s)/d) + atan(s/d), in one atan2.
+                angle = atan2_upper(length * d, d * d + s * s - s * length)
+                cells[j] += w_4pi * angle / d if reached else 0.0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _draw_bands_in_parallel(
+    energy: np.ndarray, origin_x_m: float, origin_y_m: float, cell_m: float, ax: np.ndarray, ay: np.ndarray,
+    bx: np.ndarray, by: np.ndarray, weight: np.ndarray, cutoff_m: float,
+) -> None:
+    for band in prange((energy.shape[0] + BAND_ROWS - 1) // BAND_ROWS):
+        draw_band(energy, band, origin_x_m, origin_y_m, cell_m, ax, ay, bx, by, weight, cutoff_m)
+
+
+@njit(cache=True, nogil=True)
+def _draw_bands(
+    energy: np.ndarray, origin_x_m: float, origin_y_m: float, cell_m: float, ax: np.ndarray, ay: np.ndarray,
+    bx: np.ndarray, by: np.ndarray, weight: np.ndarray, cutoff_m: float,
+) -> None:
+    for band in range((energy.shape[0] + BAND_ROWS - 1) // BAND_ROWS):
+        draw_band(energy, band, origin_x_m, origin_y_m, cell_m, ax, ay, bx, by, weight, cutoff_m)
 
 
 # log10 x = e lg 2 + ln(m) lg e for x = m 2^e, m in [sqrt(1/2), sqrt(2)), where
@@ -180,11 +223,11 @@ SQRT_2, LOG10_2, LOG10_E = math.sqrt(2.0), math.log10(2.0), math.log10(math.e)
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def levels_db(energy: np.ndarray, reflecting: np.ndarray) -> np.ndarray:
-    """LAeq, dB(A), float32[H, W] from energy float64[H, W] (C order); +3 dB over hard ground, QUIET_DB
-    where no road is heard (energy below 10^-3, i.e. -30 dB, is taken as rounding left over
-    from roads that fell silent). The logarithm is a series in IEEE arithmetic over the
-    number's own exponent and mantissa, as vectorisable as the drawing and the same on every
-    machine."""
+    """LAeq, dB(A), float32[H, W] from energy float64[H, W] (C order); +3 dB over hard
+    ground, QUIET_DB where no road is heard (energy below 10^-3, i.e. -30 dB, is taken as
+    rounding left over from roads that fell silent). The logarithm is a series in IEEE
+    arithmetic over the number's own exponent and mantissa, as vectorisable as the drawing
+    and the same on every machine."""
     height, width = energy.shape
     out = np.empty((height, width), np.float32)
     bits = energy.view(np.int64)
