@@ -27,78 +27,90 @@ from agora.server.sim.pipeline import Board
 
 
 @njit(cache=True, nogil=True)
-def patches(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """4-connected components of mask (bool[H, W]): labels int32[H, W] (-1 outside any
-    patch), numbered in raster order of their first cell, and their sizes in cells int64[n]."""
+def patches(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                       np.ndarray]:
+    """4-connected components of mask (bool[H, W]), by flood fill: labels int32[H, W] (-1
+    outside any patch), the patches numbered in raster order of their first cell; then per
+    patch its size in cells int64[n], its first cell (flat index) int64[n], its bounding box
+    int64[n, 4] (row min, row max, col min, col max), and its edge cells, those with a
+    4-neighbour outside the mask (only they can be nearest to another patch), as CSR:
+    edge_first int64[n + 1], edge_row and edge_col int64[]."""
     h, w = mask.shape
-    labels = np.full((h, w), -1, dtype=np.int32)
+    inside = mask.ravel()
+    labels = np.full(h * w, -1, dtype=np.int32)
     stack = np.empty(h * w, dtype=np.int64)
-    sizes = np.empty(h * w // 2 + 1, dtype=np.int64)
-    n = 0
+    most = h * w // 2 + 1
+    sizes, starts = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
+    boxes = np.empty((most, 4), dtype=np.int64)
+    edge_first = np.zeros(most + 1, dtype=np.int64)
+    edge_row, edge_col = np.empty(h * w, dtype=np.int64), np.empty(h * w, dtype=np.int64)
+    n = edges = 0
     for start in range(h * w):
-        if not mask.flat[start] or labels.flat[start] >= 0:
+        if not inside[start] or labels[start] >= 0:
             continue
-        labels.flat[start] = n
+        labels[start] = n
         top = 0
         stack[0] = start
         size = 0
+        r0, r1, c0, c1 = h, -1, w, -1
         while top >= 0:
             cell = stack[top]
             top -= 1
             size += 1
             r, c = cell // w, cell % w
-            for nr, nc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
-                if 0 <= nr < h and 0 <= nc < w and mask[nr, nc] and labels[nr, nc] < 0:
-                    labels[nr, nc] = n
-                    top += 1
-                    stack[top] = nr * w + nc
-        sizes[n] = size
+            r0, r1, c0, c1 = min(r0, r), max(r1, r), min(c0, c), max(c1, c)
+            edge = False
+            for other, ok in ((cell - w, r > 0), (cell + w, r < h - 1), (cell - 1, c > 0), (cell + 1, c < w - 1)):
+                if ok:
+                    if not inside[other]:
+                        edge = True
+                    elif labels[other] < 0:
+                        labels[other] = n
+                        top += 1
+                        stack[top] = other
+            if edge:
+                edge_row[edges], edge_col[edges] = r, c
+                edges += 1
+        sizes[n], starts[n] = size, start
+        boxes[n, 0], boxes[n, 1], boxes[n, 2], boxes[n, 3] = r0, r1, c0, c1
         n += 1
-    return labels, sizes[:n].copy()
+        edge_first[n] = edges
+    return (labels.reshape(h, w), sizes[:n].copy(), starts[:n].copy(), boxes[:n].copy(), edge_first[:n + 1].copy(),
+            edge_row[:edges].copy(), edge_col[:edges].copy())
 
 
 def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """4-connected components of mask (bool[H, W]): labels int32[H, W] (-1 outside any
     patch), numbered in raster order of their first cell, and their count."""
-    labels, sizes = patches(mask)
-    return labels, int(sizes.size)
+    found = patches(mask)
+    return found[0], int(found[1].size)
 
 
 @njit(cache=True, nogil=True)
-def kept_patches(labels: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """labels (int32[H, W]) renumbered over the patches kept (keep bool[n]), -1 elsewhere, in
-    the same order; and the flat index of each kept patch's first cell, int64[n_kept]."""
-    renumber = np.full(keep.shape[0], -1, dtype=np.int32)
-    n = 0
-    for i in range(keep.shape[0]):
-        if keep[i]:
-            renumber[i] = n
-            n += 1
-    out = np.empty_like(labels)
-    first = np.full(n, -1, dtype=np.int64)
-    w = labels.shape[1]
-    for r in range(labels.shape[0]):
-        for c in range(w):
-            i = labels[r, c]
-            k = renumber[i] if i >= 0 else -1
-            out[r, c] = k
-            if k >= 0 and first[k] < 0:
-                first[k] = r * w + c
-    return out, first
-
-
-@njit(cache=True, nogil=True)
-def touched_patches(labels: np.ndarray, changed: np.ndarray, n: int) -> np.ndarray:
-    """bool[n]: the patches (labels int32[H, W]) holding a changed cell (flat indices int64[])
-    or a 4-neighbour of one. Every other patch has the same cells as before the change."""
+def touched_patches(labels: np.ndarray, kept: np.ndarray, changed: np.ndarray, n: int) -> np.ndarray:
+    """bool[n]: the kept patches (kept int64[n_patches]: each patch's number among those
+    kept, or -1) holding a changed cell (flat indices int64[]) or a 4-neighbour of one, by
+    labels int32[H, W]. Every other patch has the same cells as before the change."""
     h, w = labels.shape
     out = np.zeros(n, dtype=np.bool_)
     for cell in changed:
         r, c = cell // w, cell % w
         for nr, nc in ((r, c), (r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
-            if 0 <= nr < h and 0 <= nc < w and labels[nr, nc] >= 0:
-                out[labels[nr, nc]] = True
+            if 0 <= nr < h and 0 <= nc < w and labels[nr, nc] >= 0 and kept[labels[nr, nc]] >= 0:
+                out[kept[labels[nr, nc]]] = True
     return out
+
+
+@njit(cache=True, nogil=True)
+def carry_gaps(before: np.ndarray, same: np.ndarray, old: np.ndarray, gaps: np.ndarray) -> None:
+    """gaps[i, j] = old[before[i], before[j]] for the patches i, j that are the same (bool[n])
+    as patches before[i], before[j] (int64[n]) of the last mask (gaps float64[n, n], old
+    float64[m, m])."""
+    for i in range(same.shape[0]):
+        if same[i]:
+            for j in range(same.shape[0]):
+                if same[j]:
+                    gaps[i, j] = old[before[i], before[j]]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -123,76 +135,54 @@ def _nearest(r: int, c: int, rows: np.ndarray, cols: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def gaps_of(labels: np.ndarray, n: int, cutoff_cells: float, todo: np.ndarray, gaps: np.ndarray) -> None:
-    """Edge-to-edge gaps in cells into gaps (float64[n, n], np.inf beyond cutoff_cells) for
-    the pairs of patches (labels int32[H, W]) of which one at least is todo (bool[n]); the
-    other entries are left as they are. Only cells with a 4-neighbour outside their patch
-    can be nearest to another patch, so only those are compared, patch pairs whose bounding
-    boxes lie farther apart than the cutoff not at all."""
-    h, w = labels.shape
-    count = np.zeros(n + 1, dtype=np.int64)
-    box = np.empty((n, 4), dtype=np.int64)  # row min, row max, col min, col max
-    box[:, 0] = h
-    box[:, 1] = -1
-    box[:, 2] = w
-    box[:, 3] = -1
-    edge = np.zeros((h, w), dtype=np.bool_)
-    for r in range(h):
-        for c in range(w):
-            i = labels[r, c]
-            if i < 0:
-                continue
-            box[i, 0], box[i, 1] = min(box[i, 0], r), max(box[i, 1], r)
-            box[i, 2], box[i, 3] = min(box[i, 2], c), max(box[i, 3], c)
-            if ((r > 0 and labels[r - 1, c] != i) or (r < h - 1 and labels[r + 1, c] != i)
-                    or (c > 0 and labels[r, c - 1] != i) or (c < w - 1 and labels[r, c + 1] != i)):
-                edge[r, c] = True
-                count[i + 1] += 1
-    first = np.cumsum(count)
-    rows = np.empty(first[n], dtype=np.int64)
-    cols = np.empty(first[n], dtype=np.int64)
-    fill = first[:n].copy()
-    for r in range(h):
-        for c in range(w):
-            if edge[r, c]:
-                i = labels[r, c]
-                rows[fill[i]], cols[fill[i]] = r, c
-                fill[i] += 1
+def gaps_of(boxes: np.ndarray, edge_first: np.ndarray, edge_row: np.ndarray, edge_col: np.ndarray,
+            patch: np.ndarray, cutoff_cells: float, todo: np.ndarray, gaps: np.ndarray) -> None:
+    """Edge-to-edge gaps in cells into gaps (float64[n, n], np.inf beyond cutoff_cells)
+    between the patches patch (int64[n], numbers in the output of `patches`, whose boxes
+    and edge cells are given) for the pairs of which one at least is todo (bool[n]); the
+    other entries are left as they are. Pairs whose bounding boxes lie farther apart than
+    the cutoff are not compared."""
+    n = patch.shape[0]
     for i in range(n):
         gaps[i, i] = 0.0
         for j in range(i + 1, n):
             if not (todo[i] or todo[j]):
                 continue
             gaps[i, j] = gaps[j, i] = np.inf
-            dr = max(box[j, 0] - box[i, 1], box[i, 0] - box[j, 1], 1) - 1
-            dc = max(box[j, 2] - box[i, 3], box[i, 2] - box[j, 3], 1) - 1
+            a, b = patch[i], patch[j]
+            dr = max(boxes[b, 0] - boxes[a, 1], boxes[a, 0] - boxes[b, 1], 1) - 1
+            dc = max(boxes[b, 2] - boxes[a, 3], boxes[a, 2] - boxes[b, 3], 1) - 1
             if math.hypot(dr, dc) > cutoff_cells:
                 continue
-            # The outer loop runs over the larger patch, from its cell nearest the smaller
-            # one's bounding box (a first bound), skipping the cells that lie farther from
-            # that box than the best pair found so far.
-            big, small = (i, j) if first[i + 1] - first[i] >= first[j + 1] - first[j] else (j, i)
-            lo, hi = first[big], first[big + 1]
-            near = lo
-            for a in range(lo, hi):
-                if _to_box(rows[a], cols[a], box[small]) < _to_box(rows[near], cols[near], box[small]):
-                    near = a
-            their_rows, their_cols = rows[first[small]:first[small + 1]], cols[first[small]:first[small + 1]]
-            best = _nearest(rows[near], cols[near], their_rows, their_cols)
-            for a in range(lo, hi):
+            # The outer loop runs over the larger patch's edge, from its cell nearest the
+            # smaller one's bounding box (a first bound), skipping the cells that lie farther
+            # from that box than the best pair found so far.
+            big, small = (a, b) if edge_first[a + 1] - edge_first[a] >= edge_first[b + 1] - edge_first[b] else (b, a)
+            lo, hi = edge_first[big], edge_first[big + 1]
+            near, nearest = lo, _to_box(edge_row[lo], edge_col[lo], boxes[small])
+            for e in range(lo + 1, hi):
+                if _to_box(edge_row[e], edge_col[e], boxes[small]) < nearest:
+                    near, nearest = e, _to_box(edge_row[e], edge_col[e], boxes[small])
+            their_rows = edge_row[edge_first[small]:edge_first[small + 1]]
+            their_cols = edge_col[edge_first[small]:edge_first[small + 1]]
+            best = _nearest(edge_row[near], edge_col[near], their_rows, their_cols)
+            for e in range(lo, hi):
                 if best == 0:
                     break
-                if _to_box(rows[a], cols[a], box[small]) < best:
-                    best = min(best, _nearest(rows[a], cols[a], their_rows, their_cols))
+                if _to_box(edge_row[e], edge_col[e], boxes[small]) < best:
+                    best = min(best, _nearest(edge_row[e], edge_col[e], their_rows, their_cols))
             gap = math.sqrt(float(best))
             if gap <= cutoff_cells:
                 gaps[i, j] = gaps[j, i] = gap
 
 
-def patch_gaps(labels: np.ndarray, n: int, cutoff_cells: float) -> np.ndarray:
-    """Edge-to-edge gaps between patches in cells, float64[n, n] (np.inf beyond cutoff_cells)."""
+def patch_gaps(mask: np.ndarray, cutoff_cells: float) -> np.ndarray:
+    """Edge-to-edge gaps in cells between all the patches of mask (bool[H, W]), numbered as
+    by label_patches: float64[n, n], np.inf beyond cutoff_cells."""
+    _labels, sizes, _starts, boxes, edge_first, edge_row, edge_col = patches(mask)
+    n = sizes.size
     gaps = np.full((n, n), np.inf)
-    gaps_of(labels, n, cutoff_cells, np.ones(n, dtype=bool), gaps)
+    gaps_of(boxes, edge_first, edge_row, edge_col, np.arange(n), cutoff_cells, np.ones(n, dtype=bool), gaps)
     return gaps
 
 
@@ -271,6 +261,7 @@ class Connectivity:
         self._mask: np.ndarray | None = None
         self._cell_m = 0.0
         self._labels = np.zeros((0, 0), dtype=np.int32)
+        self._kept = np.zeros(0, dtype=np.int64)
         self._gaps = np.zeros((0, 0))
         self._best = np.zeros((0, 0))
         self._best_cell_m = 0.0
@@ -282,27 +273,29 @@ class Connectivity:
         last call, whose patches and gaps are then kept for the patches away from them."""
         cell_ha = cell_m * cell_m / 1e4
         landscape_ha = mask.size * cell_ha
-        labels, sizes = patches(mask)
-        labels, first = kept_patches(labels, sizes * cell_ha >= self.min_patch_ha)
-        n = first.size
-        area_ha = sizes[sizes * cell_ha >= self.min_patch_ha] * cell_ha
+        labels, sizes, starts, boxes, edge_first, edge_row, edge_col = patches(mask)
+        keep = sizes * cell_ha >= self.min_patch_ha
+        patch = np.flatnonzero(keep)  # the patches kept, by their number among all
+        kept = np.where(keep, np.cumsum(keep) - 1, -1)  # and back
+        n = patch.size
         gaps = np.full((n, n), np.inf)
         todo = np.ones(n, dtype=bool)
         if changed is not None and self._labels.shape == labels.shape:
-            before = self._labels.reshape(-1)[first]  # the same patch's number before, if untouched
-            same = ~touched_patches(labels, changed, n) & (before >= 0)
-            gaps[np.ix_(same, same)] = self._gaps[np.ix_(before[same], before[same])]
+            before = self._labels.reshape(-1)[starts[patch]]  # the same first cell's patch before
+            before = np.where(before >= 0, self._kept[np.maximum(before, 0)], -1)
+            same = ~touched_patches(labels, kept, changed, n) & (before >= 0)
+            carry_gaps(before, same, self._gaps, gaps)
             todo = ~same
         k_per_m = math.log(2.0) / self.median_dispersal_m
-        gaps_of(labels, n, -math.log(self.P_MIN) / k_per_m / cell_m, todo, gaps)
+        gaps_of(boxes, edge_first, edge_row, edge_col, patch, -math.log(self.P_MIN) / k_per_m / cell_m, todo, gaps)
         if cell_m == self._best_cell_m and gaps.shape == self._gaps.shape and np.array_equal(gaps, self._gaps):
             best = self._best  # the same links, the same chains
         else:
             best = np.exp(-shortest_chains(k_per_m * (gaps * cell_m)))
-        self._labels, self._gaps, self._best, self._best_cell_m = labels, gaps, best, cell_m
+        self._labels, self._kept, self._gaps, self._best, self._best_cell_m = labels, kept, gaps, best, cell_m
         if n == 0:
             return 0.0, 0.0
-        total = quadratic_form(area_ha, best)
+        total = quadratic_form(sizes[patch] * cell_ha, best)
         return total / (landscape_ha * landscape_ha), math.sqrt(total)
 
     def step(self, board: Board) -> None:

@@ -65,11 +65,11 @@ def test_gaps_are_edge_to_edge() -> None:
     labels, n = label_patches(mask)
     assert n == 3
     a, b, corner = labels[0, 0], labels[4, 5], labels[2, 2]
-    gaps = patch_gaps(labels, n, 100.0)
+    gaps = patch_gaps(mask, 100.0)
     assert gaps[a, corner] == 0.0
     assert gaps[a, b] == pytest.approx(math.hypot(2, 3))
     assert gaps[corner, b] == pytest.approx(math.hypot(1, 2))
-    assert np.all(patch_gaps(labels, n, 2.0)[[a, corner], [b, b]] == np.inf)  # beyond the cutoff
+    assert np.all(patch_gaps(mask, 2.0)[[a, corner], [b, b]] == np.inf)  # beyond the cutoff
 
 
 def test_small_patches_are_left_out() -> None:
