@@ -234,10 +234,149 @@ class PreviewDraft(Struct, tag="preview", tag_field="type", frozen=True, forbid_
     interventions: list[Command]
 
 
+# -- the game: proposals, talk and ballots (players), the session's running (facilitator) --
+# Each takes effect at once (at the current tick); the world edits an adoption or a rollback
+# makes apply at the next tick. Proposal, comment and player ids are those the Game message shows.
+
+
+class Propose(Struct, tag="propose", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Put a proposal before the room: a title, why, and the interventions (checked against
+    the rule set's catalogue, the phase, the map and what the budget has left). With
+    `draft`, keep it private to amend and submit later."""
+
+    title: str
+    interventions: list[Command]
+    rationale: str = ""
+    draft: bool = False
+
+
+class Submit(Struct, tag="submit", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Submit one of your drafts: the room sees it from now on (a propose, as the phase opens it)."""
+
+    proposal: int
+
+
+class Amend(Struct, tag="amend", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A new version of your proposal (the earlier ones stay in its history); refused once it has votes."""
+
+    proposal: int
+    title: str
+    interventions: list[Command]
+    rationale: str = ""
+
+
+class Withdraw(Struct, tag="withdraw", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Take your proposal off the table (it leaves the ballot)."""
+
+    proposal: int
+
+
+class Comment(Struct, tag="comment", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A comment under a proposal, or with `parent` a reply to one of its comments."""
+
+    proposal: int
+    text: str
+    parent: int | None = None
+
+
+class Chat(Struct, tag="chat", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """A line in the room's chat."""
+
+    text: str
+
+
+class Vote(Struct, tag="vote", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Your ballot, final once cast: for approval and budgeting methods the proposals you
+    approve (`approve`); for majority voting yes, no or abstain on each (`choices`)."""
+
+    approve: list[int] | None = None
+    choices: dict[int, Literal["yes", "no", "abstain"]] | None = None
+
+
+class AdvancePhase(Struct, tag="advance_phase", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: on to the next phase (from waiting, the first; after the last, finished).
+    The server sends it itself, as player "timer", when a phase's minutes are up."""
+
+
+class SetPhase(Struct, tag="set_phase", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: jump to the phase of this name (back or forward), its timer at zero."""
+
+    phase: str
+
+
+class Pause(Struct, tag="pause", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: stop the phase timer and the simulation's ticks."""
+
+
+class Resume(Struct, tag="resume", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: let the timer and the ticks run again."""
+
+
+class SetSpeed(Struct, tag="set_speed", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: run ticks and phase timers `speed` times as fast (0.25 to 8)."""
+
+    speed: float
+
+
+class Announce(Struct, tag="announce", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: a line in the chat that the whole room sees as an announcement."""
+
+    text: str
+
+
+class Mute(Struct, tag="mute", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: the player may still propose and vote, but neither chat nor comment."""
+
+    player: int
+
+
+class Unmute(Struct, tag="unmute", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    player: int
+
+
+class Remove(Struct, tag="remove", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: every further command of the player is refused."""
+
+    player: int
+
+
+class Adopt(Struct, tag="adopt", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: adopt a submitted proposal; its interventions apply at the next tick."""
+
+    proposal: int
+
+
+class Reject(Struct, tag="reject", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    proposal: int
+    reason: str = ""
+
+
+class RollBack(Struct, tag="roll_back", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: undo an adopted proposal; the inverse edits apply at the next tick."""
+
+    proposal: int
+
+
+class CountVotes(Struct, tag="count_votes", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: count the ballots by the rule set's method; everyone gets a VoteResult.
+    Counting decides nothing by itself: the facilitator adopts the winners."""
+
+
+GameCommand = (
+    Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
+    | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
+    | Adopt | Reject | RollBack | CountVotes
+)
+# What the session log holds: world edits and game commands, one union.
+Logged = Command | GameCommand
+
 ClientMessage = (
     Hello | CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane
     | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad
     | MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery | PreviewDraft
+    | Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
+    | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
+    | Adopt | Reject | RollBack | CountVotes
 )
 
 
@@ -327,6 +466,7 @@ class Welcome(Struct, tag="welcome", tag_field="type", frozen=True, forbid_unkno
     role: Literal["facilitator", "player", "observer"]
     protocol: int
     snapshot: Snapshot
+    game: Game | None = None  # the game as you may see it; then a Game message whenever it changes
 
 
 class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -393,7 +533,113 @@ class Error(Struct, tag="error", tag_field="type", frozen=True, forbid_unknown_f
     request: int = 0  # the request number of the preview refused, if it was one
 
 
-ServerMessage = Welcome | Delta | Resync | Accepted | Event | Preview | Error
+class PhaseInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    state: Literal["waiting", "running", "paused", "finished"]
+    index: int  # 0-based among `count` phases; -1 before the first, count after the last
+    count: int
+    name: str  # "" when no phase is running
+    title: str
+    minutes: float
+    remaining_s: float  # real seconds left when the message was made (counts down at `speed`)
+    speed: float
+    opens: list[str]  # the commands this phase opens to players
+
+
+class VersionInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    number: int
+    tick: int
+    title: str
+    rationale: str
+    interventions: list[Command]
+    costs_eur: list[int]
+    cost_eur: int
+
+
+class StatusInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    tick: int
+    status: str  # draft, submitted, withdrawn, adopted, rejected, rolled_back
+    by: str
+    reason: str = ""
+
+
+class CommentInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    id: int
+    parent: int | None
+    depth: int  # 0 a comment, 1 a reply to it, ...; listed in reading order
+    author: str
+    text: str
+    tick: int
+
+
+class ProposalInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    id: int
+    author_id: int
+    author: str
+    status: str
+    versions: list[VersionInfo]  # oldest first; the last is current
+    history: list[StatusInfo]
+    comments: list[CommentInfo]
+    reversible: bool  # adopted, it could be rolled back
+
+
+class ChatLine(Struct, frozen=True, forbid_unknown_fields=True):
+    seq: int
+    author: str
+    text: str
+    tick: int
+    announcement: bool = False
+
+
+class PlayerInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    id: int
+    name: str
+    role: Literal["facilitator", "player", "observer"]
+    muted: bool = False
+    removed: bool = False
+
+
+class Game(Struct, tag="game", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """The game as you may see it (others' drafts are private): sent on joining and
+    whenever it changes."""
+
+    tick: int
+    rules: str  # the rule set's name
+    voting: str  # majority, approval, pb_greedy, pb_equal_shares
+    phase: PhaseInfo
+    budget_eur: int
+    spent_eur: int  # by adopted proposals
+    proposals: list[ProposalInfo]
+    chat: list[ChatLine]  # the latest lines, oldest first
+    players: list[PlayerInfo]
+    voted: bool  # you have cast your ballot
+
+
+class Tally(Struct, frozen=True, forbid_unknown_fields=True):
+    proposal: int
+    outcome: str  # passed, rejected, tied, chosen, funded, unaffordable, ... (voting.Outcome)
+    reason: str
+    yes: int = 0  # majority
+    no: int = 0
+    abstain: int = 0
+    approvals: int = 0  # approval and budgeting methods
+    cost_eur: int = 0
+
+
+class VoteResult(Struct, tag="vote_result", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """The count of the ballots, for everyone: winners in the method's order, a tally and a
+    sentence for every proposal on the ballot, and one for the room."""
+
+    tick: int
+    method: str
+    winners: list[int]
+    tallies: list[Tally]
+    voters: int
+    explanation: str
+    budget_eur: int = 0  # budgeting methods: what was shared and what the winners cost
+    spent_eur: int = 0
+
+
+ServerMessage = Welcome | Delta | Resync | Accepted | Event | Preview | Error | Game | VoteResult
 
 
 # Decoders are built once per direction (msgspec compiles them on creation).

@@ -1,7 +1,7 @@
 """`agora serve`: load a world, open a session, serve it until interrupted.
 
-    $ agora serve --world default --port 8000
-    Agora 0.1.0: world 'default' (Velmstadt), session 3f9c2a1d, log ...
+    $ agora serve --world default --rules workshop --port 8000
+    Agora 0.1.0: world 'default' (Velmstadt), rules 'workshop', session 3f9c2a1d, log ...
     Join code: K7QF2M
       players:    agora play --server ws://127.0.0.1:8000 --code K7QF2M --name YOUR-NAME
       observers:  code R4TW9Z
@@ -39,6 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--world", default="default", help="a bundled world's name or a world folder")
     serve.add_argument("--db", type=Path, default=None, help=f"session database (default {default_db_path()})")
+    serve.add_argument("--rules", default="workshop",
+                       help="the rule set: a bundled one's name (workshop, demo) or a rule set file (default workshop)")
+    serve.add_argument("--proposals-only", action="store_true",
+                       help="players change the town only through adopted proposals, not by editing it directly")
     serve.add_argument("--tick-seconds", type=float, default=1.0, help="real seconds between ticks")
     serve.add_argument("--code", default=None, help="join code to use instead of a random one")
     serve.add_argument("--admin-token", default=None,
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Agora {__version__}: log {db}", flush=True)
     print("Warming up the simulation (the first run on a machine compiles the kernels)...", flush=True)
     try:
-        created = registry.prepare(args.world, args.code)
+        created = registry.prepare(args.world, args.code, rules=args.rules, live_edits=not args.proposals_only)
     except (WorldError, ValueError) as exc:
         print(f"agora serve: {exc}", file=sys.stderr)
         if previews is not None:
@@ -65,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     session = created.runner.session
     admin = args.admin_token or os.environ.get("AGORA_ADMIN_TOKEN") or secrets.token_urlsafe(18)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"World {session.world.meta.name!r} ({session.world.meta.title}), session {session.id}\n"
+    print(f"World {session.world.meta.name!r} ({session.world.meta.title}), rules {session.rules.name!r}, "
+          f"session {session.id}\n"
           f"Join code: {session.code}\n"
           f"  players:    agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
           f"  observers:  code {session.observer_code}\n"

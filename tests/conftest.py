@@ -19,6 +19,7 @@ import uvicorn
 from agora.server.net.app import create_app
 from agora.server.net.previews import PreviewService
 from agora.server.net.runner import SessionRunner
+from agora.server.session.rulesets import RuleSet
 from agora.server.session.session import Session
 from agora.server.store.eventlog import EventLog
 from agora.server.world.simulation import warm_up
@@ -47,6 +48,8 @@ class LiveServer:
     code: str
     runner: SessionRunner
     eventlog_path: Path
+    facilitator_token: str = ""
+    observer_code: str = ""
 
     def accepted_commands(self) -> list[tuple[str, dict[str, object]]]:
         """(command type, payload) of every order in the session's log, read from the file."""
@@ -71,14 +74,17 @@ class _ServerThread(threading.Thread):
 
 @contextlib.contextmanager
 def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
-                previews: PreviewService | None = None) -> Iterator[LiveServer]:
-    """A real uvicorn server on a free loopback port with one session on `world`, its
-    log in the SQLite file `db`."""
+                previews: PreviewService | None = None, rules: RuleSet | None = None,
+                live_edits: bool = True) -> Iterator[LiveServer]:
+    """A real uvicorn server on a free loopback port with one session on `world` (the
+    workshop's rules unless given), a facilitator, and its log in the SQLite file `db`."""
     warm_up(world)  # compile every kernel path first, as `agora serve` does: a cold numba
     # cache (always, in CI) would otherwise compile during the first ticks, holding the GIL
-    session = Session("test", world, code="TESTME")
+    session = Session("test", world, code="TESTME", rules=rules, live_edits=live_edits)
     eventlog = EventLog(db)
     eventlog.open_session(session, world.state_hash())
+    facilitator = session.add_facilitator()
+    eventlog.add_player(session.id, facilitator, session.last_seq)
     session.advance()  # compile and settle before players arrive, as `agora serve` does
     runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds, previews=previews)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -93,7 +99,8 @@ def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     try:
-        yield LiveServer(f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}", session.code, runner, db)
+        yield LiveServer(f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}", session.code, runner, db,
+                         facilitator.token, session.observer_code)
     finally:
         thread.server.should_exit = True
         thread.join(timeout=10)

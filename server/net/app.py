@@ -28,6 +28,7 @@ from agora.server import protocol as p
 from agora.server.net.clients import Client
 from agora.server.net.runner import SessionRunner
 from agora.server.net.sessions import SessionRegistry
+from agora.server.session.rulesets import RuleSetError
 from agora.server.world.world import WorldError
 
 log = logging.getLogger("agora.net")
@@ -37,6 +38,8 @@ class NewSession(msgspec.Struct, forbid_unknown_fields=True):
     world: str = "default"  # a bundled world's name, or a world folder on the server
     code: str | None = None  # the players' join code; random if not given
     tick_seconds: float | None = None
+    rules: str = "workshop"  # a bundled rule set's name (workshop, demo) or a rule set file on the server
+    live_edits: bool = True  # players may change the town directly; false: only through adopted proposals
 
 
 def decode_frame(frame: Mapping[str, Any]) -> tuple[p.ClientMessage | None, p.Error | None, bool]:
@@ -104,14 +107,17 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
         if registry.eventlog is None:
             return refuse(503, "cannot_create", "This server was started without a session log; it cannot add sessions.")
         try:
-            created = await asyncio.to_thread(registry.prepare, body.world, body.code, body.tick_seconds)
+            created = await asyncio.to_thread(registry.prepare, body.world, body.code, body.tick_seconds,
+                                              body.rules, body.live_edits)
         except WorldError as exc:
             return refuse(400, "no_such_world", str(exc))
+        except RuleSetError as exc:
+            return refuse(400, "no_such_rules", str(exc))
         except ValueError as exc:
             return refuse(400, "bad_request", str(exc))
         created.runner.start()
         s = created.runner.session
-        return JSONResponse({"session": s.id, "world": s.world.meta.name, "code": s.code,
+        return JSONResponse({"session": s.id, "world": s.world.meta.name, "rules": s.rules.name, "code": s.code,
                              "observer_code": s.observer_code, "facilitator_token": created.facilitator.token},
                             status_code=201)
 

@@ -1,22 +1,33 @@
 """The one asyncio task that owns a session: it takes messages from connection handlers,
-ticks on time, logs accepted orders before anyone hears of them, and broadcasts."""
+ticks on time, runs the phase timer, logs accepted orders before anyone hears of them, and
+broadcasts.
+
+Every message is checked against the sender's role, the facilitator's moderation and the
+phase (session/game.py, session/roles.py) before it is logged. World edits apply at the
+next tick; game commands at once, each followed by a Game message to every client (built
+per player: drafts are private). While the facilitator has paused the session, the phase
+timer stands still and the simulation does not tick.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 import msgspec
 
 from agora.server import protocol as p
 from agora.server.net.clients import Client, Frames
+from agora.server.net.game_messages import game_message, vote_result_message
 from agora.server.net.layers import LayerFeed, LayerState
 from agora.server.net.messages import delta_message, preview_message, snapshot_message
 from agora.server.net.previews import PreviewService
 from agora.server.session.previews import DraftError, PreviewSettings
 from agora.server.session.errors import CommandError
-from agora.server.session.players import Role
-from agora.server.session.session import Applied, Session
+from agora.server.session.players import Player, Role
+from agora.server.session.game import TIMER
+from agora.server.session.session import Applied, Order, Session
 from agora.server.store.eventlog import EventLog
 
 log = logging.getLogger("agora.net")
@@ -34,7 +45,8 @@ class SessionRunner:
         self.tick_seconds = tick_seconds
         self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None]] = asyncio.Queue()
         self.clients: set[Client] = set()
-        self.paused = False
+        self.paused = False  # the server's own hold on ticks (the facilitator's is the game clock's)
+        self._timer_retry_at = 0.0  # a phase change the log refused is tried again from then
         self._sent_flow = session.sim.link_flow_veh_h().copy()
         self.layers = LayerFeed()
         self.layers.commit(self.layers.prepare(session.sim.board))
@@ -72,20 +84,53 @@ class SessionRunner:
         for client in list(self.clients):
             await client.stop()
 
+    @property
+    def ticking(self) -> bool:
+        return not self.paused and not self.session.game.clock.paused
+
+    def tick_period(self) -> float:
+        """Real seconds between ticks at the facilitator's speed."""
+        return self.tick_seconds / self.session.game.clock.speed
+
+    def _phase_left(self) -> float:
+        """Real seconds until the running phase's minutes are up (inf if none is running)."""
+        clock = self.session.game.clock
+        if clock.phase is None or clock.paused:
+            return math.inf
+        return clock.remaining_s / clock.speed
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_tick = loop.time() + self.tick_seconds
+        last = loop.time()
+        next_tick = last + self.tick_period()
         while True:
+            wake = min(next_tick, max(last + self._phase_left(), self._timer_retry_at))
             try:
-                client, message = await asyncio.wait_for(self.inbox.get(), max(0.0, next_tick - loop.time()))
+                client, message = await asyncio.wait_for(self.inbox.get(), max(0.0, wake - loop.time()))
                 self._handle(client, message)
             except TimeoutError:
                 pass
-            if loop.time() >= next_tick:
-                if not self.paused:
+            now = loop.time()
+            self._run_timer(now - last, now)
+            last = now
+            if now >= next_tick:
+                if self.ticking:
                     await self._tick()
                 # A tick that ran long is not made up for: the next one waits a full period.
-                next_tick = max(next_tick + self.tick_seconds, loop.time())
+                next_tick = max(next_tick + self.tick_period(), loop.time())
+
+    def _run_timer(self, seconds: float, now: float) -> None:
+        """Move the phase timer by `seconds` of real time at the facilitator's speed; when the
+        phase's minutes are up, the timer (a system player) logs and makes the phase change."""
+        clock = self.session.game.clock
+        clock.tick(seconds * clock.speed)
+        if not clock.expired or now < self._timer_retry_at:
+            return
+        try:
+            self._perform(TIMER, p.AdvancePhase())
+        except CommandError as exc:
+            log.error("the timer could not end the phase (%s); trying again in a second", exc.message)
+            self._timer_retry_at = now + 1.0
 
     async def _tick(self) -> None:
         # The simulation runs off the event loop so sockets keep flowing while it computes;
@@ -119,6 +164,14 @@ class SessionRunner:
     def resync(self, client: Client) -> None:
         log.info("%s fell behind; sending a fresh snapshot instead of queued deltas", client.name)
         client.replace_outbox(p.Resync(self.snapshot()))
+        if client.player is not None:
+            client.send(self.game_view(client))
+
+    def broadcast_game(self, but: Client | None = None) -> None:
+        """Everyone's view of the game afresh, each their own (drafts are private)."""
+        for client in list(self.clients):
+            if client is not but and not client.send(self.game_view(client)):
+                self.resync(client)
 
     # -- messages ----------------------------------------------------------------------
 
@@ -133,6 +186,9 @@ class SessionRunner:
                 raise CommandError("not_joined", "Say hello first: send a hello message with the join code and your name.")
             elif isinstance(message, p.PreviewDraft):
                 self._preview(client, message)
+            elif isinstance(message, p.GameCommand):
+                order = self._perform(client.player, message)
+                client.send(p.Accepted(p.tag_of(message), order.seq, order.tick))
             else:
                 self._command(client, message)
         except CommandError as exc:
@@ -147,11 +203,13 @@ class SessionRunner:
             player = self.session.rejoin(hello.token)
         else:
             player = self.session.join(hello.code, hello.name)
-            self.eventlog.add_player(self.session.id, player)
+            self.eventlog.add_player(self.session.id, player, self.session.last_seq)
         client.player = player
         self.clients.add(client)
         client.send(p.Welcome(int(player.id), player.name, player.token, player.role.value,
-                              p.PROTOCOL_VERSION, self.snapshot()))
+                              p.PROTOCOL_VERSION, self.snapshot(), self.game_view(client)))
+        if not hello.token:
+            self.broadcast_game(but=client)  # the others' player lists have a new name
 
     def _preview(self, client: Client, draft: p.PreviewDraft) -> None:
         assert client.player is not None
@@ -186,15 +244,29 @@ class SessionRunner:
         client.send(message)
 
     def _command(self, client: Client, command: p.ClientMessage) -> None:
-        assert client.player is not None and not isinstance(command, (p.Hello, p.PreviewDraft))
+        assert client.player is not None
+        assert not isinstance(command, (p.Hello, p.PreviewDraft, p.GameCommand))
         order = self.session.check(client.player, command)
+        self._log(order)
+        self.session.schedule(order)
+        client.send(p.Accepted(p.tag_of(command), order.seq, order.tick))
+
+    def _perform(self, player: Player, command: p.GameCommand) -> Order:
+        """A game command: performed on a copy, logged, kept, and the room told."""
+        staged = self.session.stage(player, command)
+        self._log(staged.order)
+        outcome = self.session.commit(staged)
+        if outcome.result is not None:
+            self.broadcast(Frames(vote_result_message(outcome.result, self.session.tick)))
+        self.broadcast_game()
+        return staged.order
+
+    def _log(self, order: Order) -> None:
         try:
             self.eventlog.append(self.session.id, order)
         except Exception as exc:  # the log is the truth: no log, no order
             log.exception("could not log order %s", order)
             raise CommandError("log_unavailable", "The server could not record your command; nothing was changed. Try again.") from exc
-        self.session.schedule(order)
-        client.send(p.Accepted(p.tag_of(command), order.seq, order.tick))
 
     # -- views -------------------------------------------------------------------------
 
@@ -208,8 +280,14 @@ class SessionRunner:
         return snapshot_message(s.id, s.world, s.tick, s.sim.link_flow_veh_h(), self.indicators(),
                                 self.layers.snapshot_layers())
 
+    def game_view(self, client: Client) -> p.Game:
+        assert client.player is not None
+        s = self.session
+        return game_message(s.game, s.roster, client.player, s.tick)
+
     def health(self) -> dict[str, object]:
         s = self.session
         return {"id": s.id, "world": s.world.meta.name, "tick": s.tick, "players": len(s.roster),
-                "connected": len(self.clients), "paused": self.paused}
+                "connected": len(self.clients), "paused": not self.ticking, "rules": s.rules.name,
+                "phase": s.game.clock.view().name or s.game.clock.state.value}
 

@@ -1,25 +1,33 @@
 """A planning session: players, their commands, and the ticks that apply them.
 
-    session = Session("s1", World.load(path), code="K7QF2M")
+    session = Session("s1", World.load(path), code="K7QF2M", rules=bundled("demo"))
     ada = session.join("K7QF2M", "ada")
-    order = session.check(ada, CloseLink(link=17))   # raises CommandError if refused
+    order = session.check(ada, CloseLink(link=17))   # a world edit; raises CommandError if refused
     session.schedule(order)                          # after the order is durable in the log
-    applied = session.advance()                      # applies it, then simulates one tick
+    staged = session.stage(ada, Chat(text="hi"))     # a game command, performed on a copy
+    session.commit(staged)                           # after it is durable in the log
+    applied = session.advance()                      # applies due edits, then simulates one tick
 
-The session does no I/O: the network layer owns the task that calls it, the store keeps
-the orders. Replay is the same calls in the same order (see `replay`).
+World edits apply at the next tick; game commands (game.py) at once, at the current tick,
+and the edits an adoption or a rollback returns at the next tick. The session does no I/O:
+the network layer owns the task that calls it, the store keeps the orders. Replay is the
+same calls in the same order (see `replay`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 
+from agora.server import protocol as p
 from agora.server.protocol import Command
 from agora.server.session.errors import CommandError
+from agora.server.session.game import TIMER, Game, Outcome
 from agora.server.session.players import Player, PlayerId, Role, Roster, new_join_code
+from agora.server.session.rulesets import RuleSet, bundled
 from agora.server.world import edits
 from agora.server.world.simulation import Simulation
 from agora.server.world.world import World
@@ -27,13 +35,28 @@ from agora.server.world.world import World
 
 @dataclass(frozen=True)
 class Order:
-    """An accepted command: who, what, and the tick at whose start it applies."""
+    """An accepted command: who, what, and when: a world edit at the start of `tick`, a game
+    command at once after `tick` (between it and the next). The edits an adoption makes are
+    orders of their own under the adoption's seq, never logged (replay derives them)."""
 
     seq: int
     tick: int
     player_id: PlayerId
     player_name: str
-    command: Command
+    command: p.Logged
+
+    @property
+    def is_edit(self) -> bool:
+        return not isinstance(self.command, p.GameCommand)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A game command performed on a copy of the game: commit() it once it is logged."""
+
+    order: Order
+    game: Game
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -46,7 +69,9 @@ class Applied:
 
 class Session:
     def __init__(self, session_id: str, world: World, code: str | None = None, seed: int = 0,
-                 observer_code: str | None = None) -> None:
+                 observer_code: str | None = None, rules: RuleSet | None = None, live_edits: bool = True) -> None:
+        """`live_edits`: players may change the town directly with world edits, outside any
+        proposal (a sandbox); without it only the facilitator may, and players propose."""
         self.id = session_id
         self.code = code or new_join_code()
         self.observer_code = observer_code or new_join_code()
@@ -54,7 +79,10 @@ class Session:
             self.observer_code = new_join_code()
         self.seed = seed
         self.world = world
-        self.sim = Simulation(world)
+        self.rules = rules or bundled("workshop")
+        self.live_edits = live_edits
+        self.game = Game(self.rules)
+        self.sim = Simulation(world, self.rules.clock.start_hour, self.rules.clock.minutes_per_tick)
         self.roster = Roster()
         self.pending: list[Order] = []
         self.last_seq = 0
@@ -94,9 +122,8 @@ class Session:
         return edits.street(self.world, link)
 
     def check(self, player: Player, command: Command) -> Order:
-        """Validate a command against the world and the rules; no state changes."""
-        if player.role == Role.OBSERVER:
-            raise CommandError("not_allowed", "Observers can look at everything but change nothing.")
+        """Validate a world edit against the player's role and the world; no state changes."""
+        self.game.check_edit(player, command, live_edits=self.live_edits)
         try:
             edits.validate(self._planned, command)
         except edits.EditError as exc:
@@ -108,14 +135,42 @@ class Session:
             raise ValueError(
                 f"order {order.seq} for tick {order.tick} is stale: expected seq {self.last_seq + 1}, tick {self.tick + 1}"
             )
+        assert not isinstance(order.command, p.GameCommand)
         edits.apply(self._planned, order.command)
         self.pending.append(order)
         self.last_seq = order.seq
 
+    def player(self, player_id: PlayerId) -> Player:
+        """A logged order's player (TIMER for a phase the timer ended)."""
+        return TIMER if player_id == TIMER.id else self.roster.get(player_id)
+
+    def stage(self, player: Player, command: p.GameCommand) -> Staged:
+        """Perform a game command on a copy of the game; raises CommandError if refused.
+        Nothing changes until commit()."""
+        game = self.game.copy()
+        outcome = game.perform(player, command, tick=self.tick, world=self._planned, roster=self.roster)
+        return Staged(Order(self.last_seq + 1, self.tick, player.id, player.name, command), game, outcome)
+
+    def commit(self, staged: Staged) -> Outcome:
+        """Keep a staged game command (after it is durable in the log): the game moves on, and
+        the edits an adoption or a rollback returned are scheduled for the next tick."""
+        order = staged.order
+        if order.seq != self.last_seq + 1 or order.tick != self.tick:
+            raise ValueError(
+                f"game order {order.seq} at tick {order.tick} is stale: expected seq {self.last_seq + 1}, tick {self.tick}"
+            )
+        self.game = staged.game
+        for command in staged.outcome.world_commands:
+            edits.apply(self._planned, command)
+            self.pending.append(Order(order.seq, self.tick + 1, order.player_id, order.player_name, command))
+        self.last_seq = order.seq
+        return staged.outcome
+
     def advance(self) -> list[Applied]:
         """Apply the orders due at the next tick, then simulate it. Returns what applied."""
         due, self.pending = self.pending, []
-        applied = [Applied(order, edits.apply(self.world, order.command)) for order in due]
+        applied = [Applied(order, edits.apply(self.world, order.command)) for order in due
+                   if not isinstance(order.command, p.GameCommand)]
         if applied:
             self.sim.refresh()
             self.world_version += 1
@@ -124,20 +179,62 @@ class Session:
         return applied
 
     def state_hash(self) -> str:
-        return self.sim.state_hash()
+        """The town and the simulation, and the game (game.Game.state_hash) beside them."""
+        both = f"{self.sim.state_hash()}:{self.game.state_hash()}"
+        return hashlib.sha256(both.encode()).hexdigest()
 
     @property
     def closed(self) -> np.ndarray:
         return self.world.network.closed
 
 
-def replay(session: Session, orders: Iterable[Order], to_tick: int) -> Session:
-    """Re-run a session from its initial world and its ordered log up to `to_tick`."""
+@dataclass(frozen=True)
+class Joined:
+    """A player as the log keeps them: who, and how many orders were logged before they joined."""
+
+    id: PlayerId
+    name: str
+    role: Role
+    after_seq: int = 0
+
+
+def replay(session: Session, orders: Iterable[Order], to_tick: int, players: Iterable[Joined] = ()) -> Session:
+    """Re-run a session from its initial world and its ordered log up to `to_tick`, and the
+    game commands logged after that tick's simulation. `players` rebuild the roster, each
+    before the first order logged after they joined (their ids must come out the same)."""
     queue = sorted(orders, key=lambda o: o.seq)
-    i = 0
-    while session.tick < to_tick:
-        while i < len(queue) and queue[i].tick == session.tick + 1:
-            session.schedule(queue[i])
+    joins = sorted(players, key=lambda j: j.id)
+    i = j = 0
+
+    def due() -> bool:
+        if i >= len(queue):
+            return False
+        order = queue[i]
+        return order.tick == session.tick + 1 if order.is_edit else order.tick <= session.tick
+
+    while True:
+        while due():
+            order = queue[i]
+            while j < len(joins) and joins[j].after_seq < order.seq:
+                _rejoin(session, joins[j])
+                j += 1
+            if order.is_edit:
+                session.schedule(order)
+            else:
+                assert isinstance(order.command, p.GameCommand)
+                staged = session.stage(session.player(order.player_id), order.command)
+                session.commit(staged)
             i += 1
+        if session.tick >= to_tick:
+            break
         session.advance()
+    while j < len(joins):
+        _rejoin(session, joins[j])
+        j += 1
     return session
+
+
+def _rejoin(session: Session, joined: Joined) -> None:
+    player = session.roster.add(joined.name, joined.role)
+    if player.id != joined.id:
+        raise ValueError(f"the log's player {joined.id} ({joined.name}) came back as {player.id}: players are missing")
