@@ -39,10 +39,9 @@ def patches(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     inside = mask.ravel()
     labels = np.full(h * w, -1, dtype=np.int32)
     stack = np.empty(h * w, dtype=np.int64)
-    most = h * w // 2 + 1
-    sizes, starts = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
-    boxes = np.empty((most, 4), dtype=np.int64)
-    edge_first = np.zeros(most + 1, dtype=np.int64)
+    # Per patch: size, first cell, box (4), end of its edge cells; grown as patches are found
+    # (allocating for the most patches a grid can hold costs more than the search).
+    found = np.empty((64, 7), dtype=np.int64)
     edge_row, edge_col = np.empty(h * w, dtype=np.int64), np.empty(h * w, dtype=np.int64)
     n = edges = 0
     for start in range(h * w):
@@ -71,11 +70,14 @@ def patches(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             if edge:
                 edge_row[edges], edge_col[edges] = r, c
                 edges += 1
-        sizes[n], starts[n] = size, start
-        boxes[n, 0], boxes[n, 1], boxes[n, 2], boxes[n, 3] = r0, r1, c0, c1
+        if n == found.shape[0]:
+            found = np.concatenate((found, np.empty_like(found)))
+        found[n, 0], found[n, 1], found[n, 2], found[n, 3], found[n, 4], found[n, 5], found[n, 6] = \
+            size, start, r0, r1, c0, c1, edges
         n += 1
-        edge_first[n] = edges
-    return (labels.reshape(h, w), sizes[:n].copy(), starts[:n].copy(), boxes[:n].copy(), edge_first[:n + 1].copy(),
+    edge_first = np.zeros(n + 1, dtype=np.int64)
+    edge_first[1:] = found[:n, 6]
+    return (labels.reshape(h, w), found[:n, 0].copy(), found[:n, 1].copy(), found[:n, 2:6].copy(), edge_first,
             edge_row[:edges].copy(), edge_col[:edges].copy())
 
 
