@@ -11,13 +11,18 @@ costs its gap d: p*_ij = exp(-k d*_ij). Patches are the 4-connected sets of cell
 habitat quality is at or above a threshold; d is the gap between patches EDGE TO EDGE (the
 shortest distance between the squares of their nearest cells, 0 for patches that touch at a
 corner); k = ln 2 / the median dispersal distance, so that p = 1/2 there. Parameters in
-rules/habitat.toml [connectivity]. Recomputed only when the patch mask changes.
+rules/habitat.toml [connectivity].
+
+Recomputed only when the patch mask changes, and then the gaps between patches that no
+changed cell touches are carried over (the same cells give the same gaps); the chains are
+found afresh over the whole matrix, in the same order, so that a tick gives the same bits
+as a fresh start would.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -119,8 +124,8 @@ def carry_gaps(before: np.ndarray, same: np.ndarray, old: np.ndarray, gaps: np.n
 def _to_box(r: int, c: int, box: np.ndarray) -> int:
     """Squared edge-to-edge gap, cells^2, from cell (r, c) to the box int64[4] (row min, row
     max, col min, col max): no more than to any cell inside it."""
-    gr = max(box[0] - r, r - box[1], 1) - 1
-    gc = max(box[2] - c, c - box[3], 1) - 1
+    gr: int = max(box[0] - r, r - box[1], 1) - 1
+    gc: int = max(box[2] - c, c - box[3], 1) - 1
     return gr * gr + gc * gc
 
 
@@ -241,6 +246,18 @@ def probability_of_connectivity(area_ha: np.ndarray, p_direct: np.ndarray, lands
     return total / (landscape_ha * landscape_ha), math.sqrt(total)
 
 
+class Found(NamedTuple):
+    """What a mask's patches gave: labels int32[H, W] as from `patches`, kept int64[n_all]
+    (each patch's number among those kept, or -1), the gaps between the kept patches in cells
+    and their best chains' probabilities (float64[n, n] each), on cells of cell_m metres."""
+
+    labels: np.ndarray
+    kept: np.ndarray
+    gaps: np.ndarray
+    best: np.ndarray
+    cell_m: float
+
+
 class Connectivity:
     """Pipeline module: indicator.connectivity_pc (0-d float64, in [0, 1]) and
     indicator.connectivity_eca_ha (0-d float64, hectares) of the habitat patches."""
@@ -258,21 +275,23 @@ class Connectivity:
         self.median_dispersal_m = float(p["median_dispersal_m"])
         if self.median_dispersal_m <= 0.0 or self.min_patch_ha < 0.0:
             raise ValueError("[connectivity] median_dispersal_m must be > 0 and min_patch_ha >= 0")
-        # The last patch mask and what was found from it (a function of it alone): the
-        # patches, their gaps and best chains, reused for the patches a change leaves alone.
+        # The last tick's patch mask and what was found from it (a function of it alone),
+        # reused for the patches a change leaves alone.
         self._mask: np.ndarray | None = None
         self._cell_m = 0.0
-        self._labels = np.zeros((0, 0), dtype=np.int32)
-        self._kept = np.zeros(0, dtype=np.int64)
-        self._gaps = np.zeros((0, 0))
-        self._best = np.zeros((0, 0))
-        self._best_cell_m = 0.0
+        self._found: Found | None = None
         self._result = (np.array(0.0), np.array(0.0))
 
-    def connectivity(self, mask: np.ndarray, cell_m: float, changed: np.ndarray | None = None) -> tuple[float, float]:
-        """(PC, ECA in ha) of the patches of mask (bool[H, W]) on cells of cell_m metres.
-        changed (flat indices, int64[]) lists the cells that differ from the mask of the
-        last call, whose patches and gaps are then kept for the patches away from them."""
+    def connectivity(self, mask: np.ndarray, cell_m: float) -> tuple[float, float]:
+        """(PC, ECA in ha) of the patches of mask (bool[H, W]) on cells of cell_m metres."""
+        pc, eca, _found = self._measure(mask, cell_m, None, None)
+        return pc, eca
+
+    def _measure(self, mask: np.ndarray, cell_m: float, changed: np.ndarray | None,
+                 last: Found | None) -> tuple[float, float, Found]:
+        """As connectivity(), and what was found; given the cells that changed (flat indices,
+        int64[]) since the mask of `last`, the gaps between the patches away from them are
+        taken from there."""
         cell_ha = cell_m * cell_m / 1e4
         landscape_ha = mask.size * cell_ha
         labels, sizes, starts, boxes, edge_first, edge_row, edge_col = patches(mask)
@@ -282,23 +301,24 @@ class Connectivity:
         n = patch.size
         gaps = np.full((n, n), np.inf)
         todo = np.ones(n, dtype=bool)
-        if changed is not None and self._labels.shape == labels.shape:
-            before = self._labels.reshape(-1)[starts[patch]]  # the same first cell's patch before
-            before = np.where(before >= 0, self._kept[np.maximum(before, 0)], -1)
+        if changed is not None and last is not None and last.labels.shape == labels.shape:
+            before = last.labels.reshape(-1)[starts[patch]]  # the same first cell's patch before
+            before = np.where(before >= 0, last.kept[np.maximum(before, 0)], -1)
             same = ~touched_patches(labels, kept, changed, n) & (before >= 0)
-            carry_gaps(before, same, self._gaps, gaps)
+            carry_gaps(before, same, last.gaps, gaps)
             todo = ~same
         k_per_m = math.log(2.0) / self.median_dispersal_m
         gaps_of(boxes, edge_first, edge_row, edge_col, patch, -math.log(self.P_MIN) / k_per_m / cell_m, todo, gaps)
-        if cell_m == self._best_cell_m and gaps.shape == self._gaps.shape and np.array_equal(gaps, self._gaps):
-            best = self._best  # the same links, the same chains
+        if last is not None and cell_m == last.cell_m and gaps.shape == last.gaps.shape \
+                and np.array_equal(gaps, last.gaps):
+            best = last.best  # the same links, the same chains
         else:
             best = np.exp(-shortest_chains(k_per_m * (gaps * cell_m)))
-        self._labels, self._kept, self._gaps, self._best, self._best_cell_m = labels, kept, gaps, best, cell_m
+        found = Found(labels, kept, gaps, best, cell_m)
         if n == 0:
-            return 0.0, 0.0
+            return 0.0, 0.0, found
         total = quadratic_form(sizes[patch] * cell_ha, best)
-        return total / (landscape_ha * landscape_ha), math.sqrt(total)
+        return total / (landscape_ha * landscape_ha), math.sqrt(total), found
 
     def step(self, board: Board) -> None:
         quality = board["grid_habitat_quality"]
@@ -306,12 +326,12 @@ class Connectivity:
         if self._mask is None or self._cell_m != cell_m or self._mask.shape != quality.shape:
             self._mask = quality >= self.patch_quality_min
             self._cell_m = cell_m
-            pc, eca = self.connectivity(self._mask, cell_m)
+            pc, eca, self._found = self._measure(self._mask, cell_m, None, None)
         else:
             changed = mask_changes(self._mask, quality, self.patch_quality_min)
             if changed.size == 0:
                 board["indicator.connectivity_pc"], board["indicator.connectivity_eca_ha"] = self._result
                 return
-            pc, eca = self.connectivity(self._mask, cell_m, changed)
+            pc, eca, self._found = self._measure(self._mask, cell_m, changed, self._found)
         self._result = (np.array(pc), np.array(eca))
         board["indicator.connectivity_pc"], board["indicator.connectivity_eca_ha"] = self._result

@@ -177,7 +177,7 @@ class Species:
         n_cells = shape[0] * shape[1]
         redrawn = self.roads.update(board, shape[0], shape[1])
         if quality is not self._quality or self._capacity.shape != shape:
-            self._capacity = (quality * np.float32(self.capacity_per_ha)).astype(np.float32)
+            self._capacity = np.multiply(quality, np.float32(self.capacity_per_ha), dtype=np.float32)
             self._quality = quality
         flow = self.roads.two_way_flow(board["link_flow_veh_h"])
         if redrawn or self._flow is None or self._flow.shape != flow.shape or self._passage.shape != shape:
@@ -190,8 +190,9 @@ class Species:
             if moved.size > flow.size // 32:  # then one pass over all links costs less
                 self._passage = road_passage(self.roads.first, self.roads.cells, self._link_p, n_cells).reshape(shape)
             elif moved.size:
-                repair_passage(self.roads.first, self.roads.cells, *self.roads.links_by_cell(n_cells), self._link_p,
-                               moved, self._passage.reshape(-1))
+                cell_first, cell_link = self.roads.links_by_cell(n_cells)
+                repair_passage(self.roads.first, self.roads.cells, cell_first, cell_link, self._link_p, moved,
+                               self._passage.reshape(-1))
         self._flow = flow
         return self._capacity, self._passage
 
