@@ -40,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from agora.server.sim.pipeline import Board
-from agora.server.sim.road_raster import RoadRaster
+from agora.server.sim.road_raster import RoadRaster, count_links, reclassify_links
 from agora.server.world.types import LandUse
 
 Z = 2.5  # InVEST's hard-coded scaling exponent (user guide eq. 4)
@@ -197,45 +197,6 @@ def mask_changes(mask: np.ndarray, values: np.ndarray, threshold: float) -> np.n
                 changed[n] = r * w + c
                 n += 1
     return changed[:n]
-
-
-@njit(cache=True, nogil=True)
-def count_links(first: np.ndarray, cells: np.ndarray, busy: np.ndarray, car: np.ndarray,
-                counts: np.ndarray) -> None:
-    """counts int32[2, n_cells]: busy and quiet car links through each cell; busy, car bool[L]."""
-    counts[:] = 0
-    for k in range(car.shape[0]):
-        if car[k]:
-            for cell in cells[first[k]:first[k + 1]]:
-                counts[0 if busy[k] else 1, cell] += 1
-
-
-@njit(cache=True, nogil=True)
-def reclassify_links(first: np.ndarray, cells: np.ndarray, links: np.ndarray, to_busy: np.ndarray,
-                     counts: np.ndarray, busy_mask: np.ndarray,
-                     quiet_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Move the car links `links` (int64[]) to busy (to_busy True) or quiet; update counts
-    (int32[2, n_cells]) and the flat masks (bool[n_cells]); the cells whose busy mask and
-    whose quiet mask changed, int64[] each (a cell may be listed twice)."""
-    size = 0
-    for k in links:
-        size += first[k + 1] - first[k]
-    busy_changed, quiet_changed = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    nb = nq = 0
-    for i in range(links.shape[0]):
-        k, step = links[i], 1 if to_busy[i] else -1
-        for cell in cells[first[k]:first[k + 1]]:
-            counts[0, cell] += step
-            counts[1, cell] -= step
-            if busy_mask[cell] != (counts[0, cell] > 0):
-                busy_mask[cell] = counts[0, cell] > 0
-                busy_changed[nb] = cell
-                nb += 1
-            if quiet_mask[cell] != (counts[1, cell] > 0):
-                quiet_mask[cell] = counts[1, cell] > 0
-                quiet_changed[nq] = cell
-                nq += 1
-    return busy_changed[:nb], quiet_changed[:nq]
 
 
 @njit(cache=True, nogil=True)

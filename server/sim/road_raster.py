@@ -1,5 +1,6 @@
-"""Roads drawn onto the grid: which cells each link passes through, and each street's
-two-way flow. Habitats and the species population both need them."""
+"""Roads drawn onto the grid: which cells each link passes through, the links through each
+cell, each street's two-way flow, and the cells of busy and quiet streets. Habitats and the
+species population both need them."""
 
 from __future__ import annotations
 
@@ -49,14 +50,42 @@ def link_cells(
 
 
 @njit(cache=True, nogil=True)
-def mark_cells(first: np.ndarray, cells: np.ndarray, selected: np.ndarray, n_cells: int) -> np.ndarray:
-    """bool[n_cells]: the cells of the selected links (bool[L])."""
-    out = np.zeros(n_cells, dtype=np.bool_)
-    for k in range(selected.shape[0]):
-        if selected[k]:
-            for i in range(first[k], first[k + 1]):
-                out[cells[i]] = True
-    return out
+def count_links(first: np.ndarray, cells: np.ndarray, busy: np.ndarray, car: np.ndarray,
+                counts: np.ndarray) -> None:
+    """counts int32[2, n_cells]: busy and quiet car links through each cell; busy, car bool[L]."""
+    counts[:] = 0
+    for k in range(car.shape[0]):
+        if car[k]:
+            for cell in cells[first[k]:first[k + 1]]:
+                counts[0 if busy[k] else 1, cell] += 1
+
+
+@njit(cache=True, nogil=True)
+def reclassify_links(first: np.ndarray, cells: np.ndarray, links: np.ndarray, to_busy: np.ndarray,
+                     counts: np.ndarray, busy_mask: np.ndarray,
+                     quiet_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Move the car links `links` (int64[]) to busy (to_busy True) or quiet; update counts
+    (int32[2, n_cells]) and the flat masks (bool[n_cells]); the cells whose busy mask and
+    whose quiet mask changed, int64[] each (a cell may be listed twice)."""
+    size = 0
+    for k in links:
+        size += first[k + 1] - first[k]
+    busy_changed, quiet_changed = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    nb = nq = 0
+    for i in range(links.shape[0]):
+        k, step = links[i], 1 if to_busy[i] else -1
+        for cell in cells[first[k]:first[k + 1]]:
+            counts[0, cell] += step
+            counts[1, cell] -= step
+            if busy_mask[cell] != (counts[0, cell] > 0):
+                busy_mask[cell] = counts[0, cell] > 0
+                busy_changed[nb] = cell
+                nb += 1
+            if quiet_mask[cell] != (counts[1, cell] > 0):
+                quiet_mask[cell] = counts[1, cell] > 0
+                quiet_changed[nq] = cell
+                nq += 1
+    return busy_changed[:nb], quiet_changed[:nq]
 
 
 def reverse_links(link_from: np.ndarray, link_to: np.ndarray) -> np.ndarray:
