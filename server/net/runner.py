@@ -187,8 +187,7 @@ class SessionRunner:
             elif isinstance(message, p.PreviewDraft):
                 self._preview(client, message)
             elif isinstance(message, p.GameCommand):
-                order = self._perform(client.player, message)
-                client.send(p.Accepted(p.tag_of(message), order.seq, order.tick))
+                self._perform(client.player, message, client)
             else:
                 self._command(client, message)
         except CommandError as exc:
@@ -214,8 +213,15 @@ class SessionRunner:
     def _preview(self, client: Client, draft: p.PreviewDraft) -> None:
         assert client.player is not None
         refusal = None
+        game = self.session.game
         if client.player.role == Role.OBSERVER:
             refusal = p.Error("not_allowed", "Observers can look at everything but cannot ask for previews.")
+        elif not self.session.live_edits or client.player.id in game.moderation.removed:
+            # A sandbox (live edits) previews at any time; a game only in the phases that open it.
+            try:
+                game.moderation.check(client.player, "preview", game.clock.phase)
+            except CommandError as exc:
+                refusal = p.Error(exc.code, exc.message)
         elif self.previews is None:
             refusal = p.Error("previews_unavailable", "This server runs without previews; ask the facilitator.")
         elif not 1 <= len(draft.interventions) <= MAX_DRAFT:
@@ -251,11 +257,13 @@ class SessionRunner:
         self.session.schedule(order)
         client.send(p.Accepted(p.tag_of(command), order.seq, order.tick))
 
-    def _perform(self, player: Player, command: p.GameCommand) -> Order:
-        """A game command: performed on a copy, logged, kept, and the room told."""
+    def _perform(self, player: Player, command: p.GameCommand, sender: Client | None = None) -> Order:
+        """A game command: performed on a copy, logged, kept, acknowledged, and the room told."""
         staged = self.session.stage(player, command)
         self._log(staged.order)
         outcome = self.session.commit(staged)
+        if sender is not None:
+            sender.send(p.Accepted(p.tag_of(command), staged.order.seq, staged.order.tick))
         if outcome.result is not None:
             self.broadcast(Frames(vote_result_message(outcome.result, self.session.tick)))
         self.broadcast_game()
