@@ -12,8 +12,8 @@ tick they apply at) and game commands (tick: the tick after which they took effe
 the edits an adoption makes are not rows of their own (replay derives them). A player row
 keeps `after_seq`, the orders logged before they joined, so that a replay adds them at the
 same point. Logs written before the game (world edits only, players without after_seq,
-sessions without a rule set) still read and replay: the columns added later default to 0
-and the workshop.
+sessions without a rule set) still read and replay: the columns added later are empty
+(NULL) in their rows, an empty after_seq reads as 0.
 """
 
 from __future__ import annotations
