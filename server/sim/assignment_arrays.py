@@ -99,6 +99,24 @@ def sum_origin_flows(x: np.ndarray, flow: np.ndarray) -> None:
                 flow[link] += x[o, link]
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def copy_origin_flows(source: np.ndarray, x: np.ndarray, flow: np.ndarray) -> None:
+    """x = source and flow = its sum over origins, in one read of source float64[Z, L];
+    flow has the bits `sum_origin_flows` gives."""
+    n_zones, n_links = source.shape
+    n_blocks = (n_links + 255) // 256
+    for block in prange(n_blocks):
+        lo = block * 256
+        hi = min(lo + 256, n_links)
+        for link in range(lo, hi):
+            flow[link] = 0.0
+        for o in range(n_zones):
+            for link in range(lo, hi):
+                value = source[o, link]
+                x[o, link] = value
+                flow[link] += value
+
+
 @njit(cache=True, nogil=True)
 def costs_into(
     flow: np.ndarray,

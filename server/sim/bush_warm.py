@@ -43,9 +43,9 @@ from agora.server.sim.assignment_arrays import (
     Bushes,
     Network,
     chunk,
+    copy_origin_flows,
     costs_into,
     shortest_cost,
-    sum_origin_flows,
 )
 from agora.server.sim.bush_repairs import BROKEN_IN_BUSH, bush_state, new_bush_scratch, repair_in_bush
 from agora.server.sim.bushes import bush_from_flow, bush_from_tree
@@ -115,8 +115,7 @@ def _warm_origins(
     b = new_bush_scratch(n_nodes, n_links, n_zones)
     order, n_order, in_start, in_link = bushes
     for o in range(lo, hi):
-        row = x[o]
-        row[:] = warm[o]
+        row = x[o]  # a copy of warm[o] on entry
         if not has_demand(demand[o], o):
             n_order[o] = 0
             for link in range(n_links):
@@ -170,7 +169,7 @@ def start_warm(
     """
     n_zones, n_links = x.shape
     warm_flow = np.empty(n_links, dtype=np.float64)
-    sum_origin_flows(warm, warm_flow)
+    copy_origin_flows(warm, x, warm_flow)
     cost = np.empty(n_links, dtype=np.float64)
     slope = np.empty(n_links, dtype=np.float64)
     costs_into(warm_flow, net.free_time, net.capacity, net.alpha, net.beta, net.extra, cost, slope)

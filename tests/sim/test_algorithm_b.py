@@ -260,3 +260,29 @@ def test_a_reopened_link_is_found_by_the_first_measurement() -> None:
     assert first.relative_gap > 0.5
     settled = solve(None, warm=closed.origin_flow_veh_h, warm_bushes=closed.bushes)
     np.testing.assert_allclose(settled.flow_veh_h, [500.0, 0.0, 500.0, 500.0, 500.0])
+
+
+def test_a_closure_that_orphans_a_subtree_re_feeds_it_from_the_rest_of_the_bush() -> None:
+    # Zone 0 loads at node 3 (a) and 6 (d); zones 1 and 2 sit behind streets b (4) and
+    # c (5). Every trip goes a -> b (1 minute), and on to c (1 minute) for zone 2, as
+    # d -> c takes 5. With a -> b closed, b's only other approach is from c, which the
+    # bush reaches through b: the repair must feed c from d and b from c.
+    link_from = np.array([0, 3, 4, 5, 0, 6, 4, 5])
+    link_to = np.array([3, 4, 5, 4, 6, 5, 1, 2])
+    free = np.array([0.0, 1.0, 1.0, 1.0, 0.0, 5.0, 0.0, 0.0])
+    capacity = np.full(8, 1e4)
+    trips = np.zeros((3, 3))
+    trips[0, 1] = trips[0, 2] = 100.0
+    usable = np.ones(8, dtype=bool)
+
+    def solve(usable: np.ndarray, **kwargs: Any) -> Assignment:
+        return assign(7, link_from, link_to, free, capacity, 0.15, 4.0, usable, np.arange(3), trips,
+                      first_thru_node=3, target_gap=1e-12, **kwargs)
+
+    base = solve(usable)
+    assert base.flow_veh_h.tolist() == [200.0, 200.0, 100.0, 0.0, 0.0, 0.0, 100.0, 100.0]
+    usable[1] = False
+    warm = solve(usable, warm=base.origin_flow_veh_h, warm_bushes=base.bushes)
+    assert warm.iterations == 1 and warm.relative_gap <= 1e-12
+    assert warm.flow_veh_h.tolist() == [0.0, 0.0, 0.0, 100.0, 200.0, 200.0, 100.0, 100.0]
+    assert warm.origin_flow_veh_h.tobytes() == solve(usable).origin_flow_veh_h.tobytes()
