@@ -523,6 +523,9 @@ class Preview(Struct, tag="preview", tag_field="type", frozen=True, forbid_unkno
     link: Array  # int32[K], links whose flow changes
     flow_delta_veh_h: Array  # float32[K], after - before
     layers: list[Layer] = []
+    # Each persona of the session's rule set: > 0 the draft helps them, < 0 it hurts them,
+    # in units of "a lot" (see rules/rulesets/README.md).
+    persona_scores: dict[str, float] = {}
 
 
 class Error(Struct, tag="error", tag_field="type", frozen=True, forbid_unknown_fields=True):

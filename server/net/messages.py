@@ -6,7 +6,9 @@ import numpy as np
 
 from agora.server import protocol as p
 from agora.server.net.layers import DELTA_STEPS, delta_layer
-from agora.server.session.previews import PreviewResult
+from agora.server.session import personas
+from agora.server.session.previews import Evaluation, PreviewResult
+from agora.server.session.rulesets import RuleSet
 from agora.server.world.types import LandUse, RoadClass
 from agora.server.world.world import World
 
@@ -91,9 +93,11 @@ def delta_message(
     )
 
 
-def preview_message(request: int, world_version: int, cached: bool, hour: float, result: PreviewResult) -> p.Preview:
+def preview_message(request: int, world_version: int, cached: bool, hour: float, result: PreviewResult,
+                    rules: RuleSet | None = None) -> p.Preview:
     """A preview on the wire: both sides' indicators, the flows that move by a vehicle an
-    hour or more, and the change of every grid layer."""
+    hour or more, the change of every grid layer, and whom it helps or hurts among the
+    rule set's personas."""
     flow = result.flow_delta_veh_h()
     moved = np.flatnonzero(np.abs(flow) >= 1.0).astype(np.int32)
     return p.Preview(
@@ -109,4 +113,25 @@ def preview_message(request: int, world_version: int, cached: bool, hour: float,
         flow_delta_veh_h=p.Array.of(flow[moved].astype(np.float32)),
         layers=[delta_layer(name, result.layer_delta(name)) for name in result.before.layers
                 if name in result.after.layers and name in DELTA_STEPS],
+        persona_scores={} if rules is None else persona_scores(rules, result),
     )
+
+
+def persona_scores(rules: RuleSet, result: PreviewResult) -> dict[str, float]:
+    """The rule set's personas scored on the preview; a persona whose indicators this world
+    does not publish is left out rather than scored on half its objectives."""
+    before, after = _scored(result.before), _scored(result.after)
+    out = {}
+    for name, persona in rules.personas.items():
+        try:
+            out[name] = personas.score(persona, before, after)
+        except KeyError:
+            continue
+    return out
+
+
+def _scored(side: Evaluation) -> dict[str, float]:
+    """Indicators by name, the mode shares among them as mode_share_<mode>."""
+    values = dict(side.indicators)
+    values.update({f"mode_share_{mode}": share for mode, share in zip(("car", "pt", "bike", "walk"), side.mode_share)})
+    return values

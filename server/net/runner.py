@@ -246,7 +246,8 @@ class SessionRunner:
             client.send(p.Error("preview_failed", "The preview could not be computed; the session goes on. "
                                 "Try again, or tell the facilitator.", request=draft.request))
             return
-        message = await asyncio.to_thread(preview_message, draft.request, version, cached, self._preview_hour, result)
+        message = await asyncio.to_thread(preview_message, draft.request, version, cached, self._preview_hour, result,
+                                          self.session.rules)
         client.send(message)
 
     def _command(self, client: Client, command: p.ClientMessage) -> None:

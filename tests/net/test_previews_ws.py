@@ -65,6 +65,10 @@ def test_a_preview_shows_a_closure_before_anyone_decides(server: LiveServer, soc
     y = (net.node_y_m.to_numpy()[a] + net.node_y_m.to_numpy()[b]) / 2
     assert lden_change[int(y // snap.grid.cell_m), int(x // snap.grid.cell_m)] < -2.0
     assert abs(float(np.median(lden_change))) < 0.5  # far from the street, little changes
+    # Whom it helps and whom it hurts: the workshop's personas, scored on the preview.
+    scores = result.persona_scores
+    assert {"resident", "commuter", "cyclist", "ecologist"} <= set(scores)
+    assert scores["commuter"] < 0.0, "detours: longer car trips hurt the commuter"
     # The session ticked on while the preview was computed, and nothing was changed.
     assert ada.tick > tick_asked
     assert server.accepted_commands() == []
