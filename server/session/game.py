@@ -73,14 +73,9 @@ class Game:
                 roster: Roster | None = None) -> Outcome:
         """Apply one game command now; `world` is the town as it will be once every scheduled
         edit has applied (drafts and adoptions are checked against it)."""
-        tag = p.tag_of(command)
         phase = self.clock.phase
-        if isinstance(command, p.CountVotes):
-            # The role table has no entry for counting: the facilitator's alone, like adopt.
-            if player.role != Role.FACILITATOR:
-                raise CommandError("not_allowed", "Only the facilitator counts the votes.")
-        else:
-            self.moderation.check(player, "propose" if isinstance(command, p.Submit) else tag, phase)
+        # Submitting a draft is proposing it: the role table knows it as propose.
+        self.moderation.check(player, "propose" if isinstance(command, p.Submit) else p.tag_of(command), phase)
         book = self.book
         match command:
             case p.Propose(title=title, interventions=interventions, rationale=rationale, draft=draft):
@@ -170,17 +165,9 @@ class Game:
         """A digest of everything the game commands decide: the phase (not its timer, which
         moves with real seconds), speed, who is muted or removed, every proposal with its
         versions, history and undo edits, every comment, chat line and ballot."""
-        book = self.book
-        proposals = [
-            (q.id, int(q.author.id), q.versions, q.history, q.undo, sorted(map(repr, q.touched)), q.adopted_seq)
-            for q in book._proposals.values()  # the book keeps no public dump of drafts and undo edits
-        ]
-        ballots = [(int(voter), sorted(b) if isinstance(b, frozenset) else sorted(b.items()))
-                   for voter, b in sorted(book._ballots.items())]
         state = {
             "clock": (self.clock.state.value, self.clock.index, self.clock.speed),
             "muted": sorted(self.moderation.muted), "removed": sorted(self.moderation.removed),
-            "proposals": proposals, "comments": list(book._comments.values()), "chat": book.chat_log,
-            "ballots": ballots,
+            "book": self.book.state(),
         }
         return hashlib.sha256(msgspec.json.encode(state)).hexdigest()

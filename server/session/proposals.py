@@ -25,7 +25,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NewType
+from typing import Any, NewType
 
 import msgspec
 import numpy as np
@@ -571,6 +571,24 @@ class ProposalBook:
             sum(1 for c in self._comments.values() if c.proposal == q.id),
             all(isinstance(c, _INVERTIBLE) for c in q.latest.interventions),
         )
+
+    # -- the whole record --------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything the book holds, as plain data (dicts, lists, strings, numbers) in a
+        fixed order, ids ascending: for a state hash or to compare two books. It holds
+        drafts, ballots and undo edits, which players never see: not for the wire."""
+        proposals = [
+            {"id": int(q.id), "author": int(q.author.id), "versions": q.versions, "history": q.history,
+             "undo": q.undo, "touched": sorted(map(repr, q.touched)), "adopted_seq": q.adopted_seq}
+            for _, q in sorted(self._proposals.items())
+        ]
+        ballots = [[int(voter), sorted(b) if isinstance(b, frozenset) else sorted(b.items())]
+                   for voter, b in sorted(self._ballots.items())]
+        record = {"proposals": proposals, "comments": [c for _, c in sorted(self._comments.items())],
+                  "chat": self.chat_log, "ballots": ballots, "adoptions": self._adoptions}
+        plain: dict[str, Any] = msgspec.to_builtins(record)
+        return plain
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -33,11 +33,11 @@ PLAYER_COMMANDS: dict[str, frozenset[Role]] = {
     "chat": frozenset({FACILITATOR, PLAYER}),
     "vote": frozenset({PLAYER}),
 }
-# The facilitator runs the session: its phases, its clock, its room and its decisions.
+# The facilitator runs the session: its phases, its clock, its room, its count and its decisions.
 FACILITATOR_COMMANDS: dict[str, frozenset[Role]] = {
     name: frozenset({FACILITATOR})
     for name in ("advance_phase", "set_phase", "pause", "resume", "set_speed", "announce",
-                 "mute", "unmute", "remove", "adopt", "reject", "roll_back")
+                 "mute", "unmute", "remove", "count_votes", "adopt", "reject", "roll_back")
 }
 # Every world edit, by wire tag: players draw them into drafts, the facilitator too (to show
 # the room a preview). Edits a catalogue may name before the world has them count as well.

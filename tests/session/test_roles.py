@@ -14,7 +14,7 @@ WORKSHOP = bundled("workshop")
 WIRE_TAGS = {str(cls.__struct_config__.tag) for cls in typing.get_args(p.Command)}
 INTERVENTIONS = {entry.edit for entry in WORKSHOP.interventions.values()}
 FACILITATOR_ONLY = {"advance_phase", "set_phase", "pause", "resume", "set_speed", "announce",
-                    "mute", "unmute", "remove", "adopt", "reject", "roll_back"}
+                    "mute", "unmute", "remove", "count_votes", "adopt", "reject", "roll_back"}
 SESSION = {"preview", "propose", "amend", "withdraw", "comment", "chat", "vote"}
 
 # The workshop as a person reads rules/rulesets/workshop.toml: what a player may do in each
@@ -37,6 +37,9 @@ PHASES: list[Phase | None] = [None, *WORKSHOP.phases]
 def test_the_table_covers_every_session_command_and_every_world_edit() -> None:
     assert set(ALLOWED) == SESSION | FACILITATOR_ONLY | WIRE_TAGS | set(PLANNED_EDITS)
     assert INTERVENTIONS <= set(ALLOWED)  # every intervention the workshop offers has its row
+    # Every game command on the wire has its row (submitting a draft is checked as proposing it).
+    game_tags = {str(cls.__struct_config__.tag) for cls in typing.get_args(p.GameCommand)}
+    assert game_tags - {"submit"} == SESSION - {"preview"} | FACILITATOR_ONLY
 
 
 def expected(role: Role, command: str, phase: Phase | None) -> str | None:
