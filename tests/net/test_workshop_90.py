@@ -199,7 +199,7 @@ def test_a_ninety_minute_workshop_with_twenty_bots(server: LiveServer) -> None:
             assert all(math.isfinite(score) for score in answered.persona_scores.values())
         closure, toll = shown["closure"], shown["toll"]
         assert isinstance(closure, p.Preview) and isinstance(toll, p.Preview)
-        delta = dict(zip(closure.link.to_numpy().tolist(), closure.flow_delta_veh_h.to_numpy().tolist()))
+        delta = dict(zip(closure.link.to_numpy().tolist(), closure.flow_delta_veh_h.to_numpy().tolist(), strict=True))
         assert delta[street] < 0.0, "the closed street loses its cars"
         assert toll.indicators_after["vehicle_hours"] < toll.indicators_before["vehicle_hours"]
         assert toll.mode_share_after[0] < toll.mode_share_before[0], "the toll moves drivers to other modes"
