@@ -1,15 +1,20 @@
 """One connected websocket: its encoding, its bounded outbox and the task that drains it.
 
 A slow client must never delay the tick or the other players: messages go into the
-client's own bounded queue and a sender task per client writes them out. When the queue
-is full the client has fallen behind; its queued deltas are dropped and replaced by one
-fresh snapshot (see SessionRunner.resync).
+client's own outbox and a sender task per client writes them out. The outbox holds at most
+OUTBOX_SIZE messages about the state of the session (deltas, events, game views); when
+they fill it the client has fallen behind, and they are dropped and replaced by one fresh
+snapshot (see SessionRunner.resync). Replies to the client's own requests (accepted,
+error, preview, vote result) are never dropped: they keep their place in the line, and a
+client that lets MAX_REPLIES of them pile up unread is disconnected.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agora.server import protocol as p
@@ -18,7 +23,10 @@ from agora.server.session.players import Player
 log = logging.getLogger("agora.net")
 
 OUTBOX_SIZE = 64
+MAX_REPLIES = 256
 _CLOSE = object()
+# What a snapshot supersedes: messages about the shared state, not answers to one client.
+_STATE = (p.Delta, p.Resync, p.Event, p.Game, p.Welcome)
 
 
 class Frames:
@@ -46,7 +54,9 @@ class Client:
         self.player: Player | None = None
         self.uses_json = False  # decided by the client's first frame: text means JSON
         self.fell_behind = False
-        self.outbox: asyncio.Queue[object] = asyncio.Queue(OUTBOX_SIZE)
+        self._items: deque[object] = deque()
+        self._state_count = 0
+        self._ready = asyncio.Event()
         self.sender = asyncio.create_task(self._send_loop())
 
     @property
@@ -54,32 +64,48 @@ class Client:
         return self.player.name if self.player else "(not joined)"
 
     def send(self, message: p.ServerMessage | Frames) -> bool:
-        """Queue a message; False (and `fell_behind`) if the outbox is full."""
+        """Queue a message; False (and `fell_behind`) if it is about the session's state and
+        the outbox is full of such messages. Replies are always queued."""
         frames = message if isinstance(message, Frames) else Frames(message)
-        try:
-            self.outbox.put_nowait(frames)
-            return True
-        except asyncio.QueueFull:
-            self.fell_behind = True
+        if isinstance(frames.message, _STATE):
+            if self._state_count >= OUTBOX_SIZE:
+                self.fell_behind = True
+                return False
+            self._state_count += 1
+        elif len(self._items) - self._state_count >= MAX_REPLIES:
+            log.warning("%s left %d replies unread; disconnecting", self.name, MAX_REPLIES)
+            self.sender.cancel()
             return False
+        self._items.append(frames)
+        self._ready.set()
+        return True
 
     def replace_outbox(self, message: p.ServerMessage) -> None:
-        """Drop everything queued and send this instead (a fresh snapshot)."""
-        while not self.outbox.empty():
-            self.outbox.get_nowait()
+        """Drop the queued state messages and send this (a fresh snapshot) first; replies
+        still queued follow it, in their order."""
+        replies = [item for item in self._items if not (isinstance(item, Frames) and isinstance(item.message, _STATE))]
+        self._items = deque([Frames(message), *replies])
+        self._state_count = 1
         self.fell_behind = False
-        self.outbox.put_nowait(Frames(message))
+        self._ready.set()
 
     def close_after_flush(self, code: int = 1008) -> None:
-        try:
-            self.outbox.put_nowait((_CLOSE, code))
-        except asyncio.QueueFull:
-            self.sender.cancel()
+        self._items.append((_CLOSE, code))
+        self._ready.set()
+
+    @property
+    def queued(self) -> int:
+        return len(self._items)
 
     async def _send_loop(self) -> None:
         try:
             while True:
-                item = await self.outbox.get()
+                while not self._items:
+                    self._ready.clear()
+                    await self._ready.wait()
+                item = self._items.popleft()
+                if isinstance(item, Frames) and isinstance(item.message, _STATE):
+                    self._state_count -= 1
                 if isinstance(item, tuple) and item[0] is _CLOSE:
                     await self.websocket.close(code=item[1])
                     return
