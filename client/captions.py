@@ -13,6 +13,15 @@ from agora.server import protocol as p
 
 _VERBS = {"close_link": "closed", "reopen_link": "reopened"}
 _NOUNS = {"close_link": "road closure", "reopen_link": "reopening"}
+# Game commands take effect at once: their acknowledgement names no tick.
+_GAME_ACCEPTED = {
+    "propose": "Your proposal is on the board.",
+    "vote": "Your ballot is in. Thank you for voting.",
+    "comment": "Your comment is posted.",
+    "submit": "Your draft is submitted: the room sees it now.",
+    "amend": "Your proposal has a new version.",
+    "withdraw": "Your proposal is withdrawn.",
+}
 
 
 def indicator_cards(city: City) -> list[tuple[str, str]]:
@@ -71,6 +80,8 @@ def event_text(event: p.Event) -> str:
 
 
 def accepted_text(accepted: p.Accepted) -> str:
+    if accepted.command in _GAME_ACCEPTED:
+        return _GAME_ACCEPTED[accepted.command]
     what = _NOUNS.get(accepted.command, accepted.command.replace("_", " "))
     return f"Your {what} was accepted; it takes effect at tick {accepted.applies_at_tick}."
 

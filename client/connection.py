@@ -54,7 +54,12 @@ class Unreadable:
     reason: str
 
 
-Incoming = p.Welcome | p.Delta | p.Resync | p.Accepted | p.Event | p.Error | ConnectionOpened | ConnectionLost | Unreadable
+Incoming = (
+    p.Welcome | p.Delta | p.Resync | p.Accepted | p.Event | p.Error | p.Preview | p.Game | p.VoteResult
+    | ConnectionOpened | ConnectionLost | Unreadable
+)
+# What the client sends once joined: world edits, preview requests and game commands.
+Outgoing = p.Command | p.PreviewDraft | p.GameCommand
 
 
 class State(enum.Enum):
@@ -99,7 +104,7 @@ class Connection:
         self.state = State.CONNECTING
         self._thread.start()
 
-    def send(self, command: p.Command) -> bool:
+    def send(self, command: Outgoing) -> bool:
         """Send a command from any thread; False (and nothing sent) if not connected."""
         with self._lock:
             ws = self._ws if self.state is State.OPEN else None

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 import arcade
 
 from agora.client import captions, palette
+from agora.client.drawing import fit_text as _fit_text
+from agora.client.drawing import text as _text
 from agora.client.notices import Kind, Notice
 from agora.client.viewport import Area
 
-FONT = ("DejaVu Sans", "Arial", "Helvetica", "sans-serif")
 TOP_BAR_PX = 62
 HELP_BAR_PX = 26
 PAD = 10
 LEGEND_ROW_PX = 22
+# The side panel (phase, budget, proposals, previews) takes this share of the width, within bounds.
+SIDE_SHARE = 0.3
+SIDE_MIN_PX = 340
+SIDE_MAX_PX = 470
 
 
 @dataclass
@@ -35,20 +40,12 @@ class Screen:
     status: tuple[str, str, Kind] | None  # headline, detail, kind; shown over the map
     show_legend: bool
     overlay: tuple[str, list[tuple[str, palette.RGBA]]] | None = None  # title, (label, colour) rows
+    side_panel: bool = False  # room is kept at the right for the side panel
+    help: str = captions.HELP
 
 
-def _text(size: float, color: palette.RGBA = palette.TEXT, bold: bool = False, **kw: object) -> arcade.Text:
-    return arcade.Text("", 0, 0, color, size, font_name=FONT, bold=bold, **kw)  # type: ignore[arg-type]
-
-
-def _fit_text(label: arcade.Text, text: str, max_width: float) -> None:
-    """Set text, cut short with an ellipsis where it would be wider than max_width."""
-    label.text = text
-    while label.content_width > max_width and len(label.text) > 1:
-        keep = max(int(len(label.text) * max_width / label.content_width) - 1, 0)
-        label.text = text[:keep].rstrip() + "\u2026" if keep else ""
-        if not keep:
-            return
+def side_width(width: int) -> float:
+    return float(min(max(width * SIDE_SHARE, SIDE_MIN_PX), SIDE_MAX_PX))
 
 
 class Hud:
@@ -76,8 +73,14 @@ class Hud:
         self._status_detail = _text(12, anchor_x="center", anchor_y="top", multiline=True, width=700, align="center")
 
     def map_area(self, width: int, height: int) -> Area:
-        """The part of the window the map is fitted into (between the two bars)."""
-        return Area(0, HELP_BAR_PX, width, max(height - TOP_BAR_PX - HELP_BAR_PX, 1))
+        """The part of the window the map is fitted into (between the two bars, left of the
+        side panel)."""
+        return Area(0, HELP_BAR_PX, max(width - side_width(width), 1), max(height - TOP_BAR_PX - HELP_BAR_PX, 1))
+
+    def side_area(self, width: int, height: int) -> Area:
+        """The side panel's rectangle, at the right between the two bars."""
+        w = side_width(width)
+        return Area(width - w, HELP_BAR_PX, w, max(height - TOP_BAR_PX - HELP_BAR_PX, 1))
 
     def covers(self, x: float, y: float) -> bool:
         """Whether a panel drawn in the last frame lies under a screen point (clicks there
@@ -92,13 +95,17 @@ class Hud:
         self._panels = []
         self._draw_top_bar(screen, width, height)
         self._draw_help_bar(screen, width)
+        right = width - side_width(width) if screen.side_panel else width
+        if screen.side_panel:
+            side = self.side_area(width, height)
+            self._panel(side.left, side.bottom, side.width, side.height, palette.BAR)
         if screen.show_legend:
-            top = self._draw_legend(width)
+            top = self._draw_legend(right)
             if screen.overlay is not None:
-                self._draw_overlay_legend(screen.overlay, width, top)
+                self._draw_overlay_legend(screen.overlay, right, top)
         if screen.selection is not None:
             self._draw_selection(screen.selection)
-        self._draw_notices(screen.notices, width, height)
+        self._draw_notices(screen.notices, right, height)
         if screen.status is not None:
             self._draw_status(screen.status, width, height)
 
@@ -128,7 +135,7 @@ class Hud:
 
     def _draw_help_bar(self, screen: Screen, width: int) -> None:
         self._panel(0, 0, width, HELP_BAR_PX, palette.BAR)
-        self._help.text = captions.HELP
+        self._help.text = screen.help
         self._help.position = (PAD + 4, 8)
         self._help.draw()
         self._attribution.position = (width - PAD - 4, 8)
@@ -138,7 +145,7 @@ class Hud:
             _fit_text(self._attribution, screen.attribution, room)
         self._attribution.draw()
 
-    def _draw_overlay_legend(self, legend: tuple[str, list[tuple[str, palette.RGBA]]], width: int, above: float) -> None:
+    def _draw_overlay_legend(self, legend: tuple[str, list[tuple[str, palette.RGBA]]], width: float, above: float) -> None:
         title, entries = legend
         self._overlay_title.text = title
         rows = self._overlay_rows[: len(entries)]
@@ -158,7 +165,7 @@ class Hud:
             row.position = (left + PAD + swatch + PAD, y + 1)
             row.draw()
 
-    def _draw_legend(self, width: int) -> float:
+    def _draw_legend(self, width: float) -> float:
         """The traffic legend at the bottom right; returns the y of its top edge."""
         rows = self._legend_rows
         text_w = max([r.content_width for r in rows] + [self._legend_title.content_width])
@@ -195,7 +202,7 @@ class Hud:
             t.position = (left + PAD + 2, bottom + h - PAD - 14 - 22 * i)
             t.draw()
 
-    def _draw_notices(self, notices: list[Notice], width: int, height: int) -> None:
+    def _draw_notices(self, notices: list[Notice], width: float, height: int) -> None:
         y = height - TOP_BAR_PX - PAD
         for t, notice in zip(self._notices, notices):
             t.text = notice.text

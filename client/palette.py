@@ -61,6 +61,16 @@ TEXT: RGBA = (240, 240, 240, 255)
 TEXT_DIM: RGBA = (175, 180, 190, 255)
 ERROR_PANEL: RGBA = (150, 25, 35, 235)
 NOTE_PANEL: RGBA = (30, 70, 110, 235)
+ROW_SELECTED: RGBA = (48, 56, 70, 255)
+ACCENT: RGBA = (86, 160, 230, 255)
+RULE: RGBA = (60, 66, 78, 255)
+WARNING_TEXT: RGBA = (250, 200, 90, 255)
+# Better and worse, in words and on the map: the two ends of ColorBrewer's RdBu, a
+# diverging scheme that people with any common colour blindness tell apart (blue against
+# red-orange differ on the blue-yellow axis and in lightness). Text on the dark panels
+# uses the lighter steps.
+BETTER_TEXT: RGBA = (103, 169, 207, 255)
+WORSE_TEXT: RGBA = (239, 138, 98, 255)
 
 
 def land_use_rgba(city: City) -> np.ndarray:

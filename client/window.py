@@ -16,8 +16,10 @@ from typing import Protocol
 import arcade
 
 from agora.client import captions, overlays, palette
+from agora.client.board_panel import BoardPanel
 from agora.client.city import City
-from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Unreadable
+from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Outgoing, Unreadable
+from agora.client.game_state import GameState
 from agora.client.hud import Hud, Screen
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
@@ -34,7 +36,7 @@ class Link(Protocol):
     url: str
     messages: queue.Queue[Incoming]
 
-    def send(self, command: p.Command) -> bool: ...
+    def send(self, command: Outgoing) -> bool: ...
 
 
 class PlayWindow(arcade.Window):
@@ -47,6 +49,9 @@ class PlayWindow(arcade.Window):
         self.link = link
         self.hud = Hud()
         self.notices = Notices()
+        self.game = GameState()
+        self.board = BoardPanel()
+        self.player_id: int | None = None
         self.city: City | None = None
         self.map_view: MapView | None = None
         self.map_viewport: Viewport | None = None
@@ -80,10 +85,18 @@ class PlayWindow(arcade.Window):
     def handle(self, message: Incoming) -> None:
         now = time.monotonic()
         match message:
-            case p.Welcome(snapshot=snapshot, name=name, role=role):
+            case p.Welcome(snapshot=snapshot, name=name, role=role, game=game, player_id=player_id):
                 self.player = f"{name} ({role})"
+                self.player_id = player_id
                 self.show_snapshot(snapshot)
+                if game is not None:
+                    self.game.take(game, now)
                 self.status = None
+            case p.Game():
+                self.game.take(message, now)
+            case p.VoteResult(explanation=explanation):
+                self.game.result = message
+                self.notices.add(f"The votes are counted: {explanation}", Kind.INFO, now)
             case p.Resync(snapshot=snapshot):
                 self.show_snapshot(snapshot)
             case p.Delta():
@@ -158,6 +171,30 @@ class PlayWindow(arcade.Window):
         if not self.link.send(command):
             self.notices.add("Not connected to the server: the command was not sent.", Kind.ERROR, now)
 
+    def mark_selected_proposal(self) -> None:
+        """Space (or a click on its box): mark the open proposal on the ballot being filled."""
+        now = time.monotonic()
+        pid = self.game.selected
+        if not self.game.opens("vote"):
+            self.notices.add("Ballots open in the vote phase.", Kind.INFO, now)
+        elif self.game.voted:
+            self.notices.add("Your ballot is cast; it cannot be changed.", Kind.INFO, now)
+        elif pid is None or not self.game.toggle(pid):
+            self.notices.add("Only submitted proposals are on the ballot.", Kind.INFO, now)
+
+    def cast_ballot(self) -> None:
+        """V: send the ballot as marked (final once the server takes it)."""
+        now = time.monotonic()
+        ballot = self.game.ballot()
+        if not self.game.opens("vote"):
+            self.notices.add("Ballots open in the vote phase.", Kind.INFO, now)
+        elif self.game.voted:
+            self.notices.add("Your ballot is cast already.", Kind.INFO, now)
+        elif ballot is None:
+            self.notices.add("Mark at least one proposal first (Space, or click its box).", Kind.INFO, now)
+        elif not self.link.send(ballot):
+            self.notices.add("Not connected to the server: the ballot was not sent.", Kind.ERROR, now)
+
     # -- input -------------------------------------------------------------------------
 
     def on_key_press(self, symbol: int, modifiers: int) -> None:
@@ -169,6 +206,12 @@ class PlayWindow(arcade.Window):
             self.map_viewport.fit()
         elif symbol == arcade.key.L:
             self.next_overlay()
+        elif symbol in (arcade.key.UP, arcade.key.DOWN):
+            self.game.select_step(-1 if symbol == arcade.key.UP else 1)
+        elif symbol == arcade.key.SPACE:
+            self.mark_selected_proposal()
+        elif symbol == arcade.key.V:
+            self.cast_ballot()
 
     def next_overlay(self) -> None:
         """L: paint the next grid layer the server sends over the map; after the last, none."""
@@ -197,6 +240,11 @@ class PlayWindow(arcade.Window):
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
         if clicked and not self.hud.covers(x, y):
             self.select_at(x, y)
+        elif clicked and (hit := self.board.proposal_at(x, y)) is not None:
+            proposal, on_box = hit
+            self.game.select(proposal)
+            if on_box:
+                self.mark_selected_proposal()
         self._press = None
         self._dragged = False
 
@@ -216,6 +264,8 @@ class PlayWindow(arcade.Window):
             self.map_view.draw(self.map_viewport, self.get_framebuffer_size())
         width, height = self.get_size()
         self.hud.draw(self.hud_screen(), width, height)
+        if self.city is not None:
+            self.board.draw(self.game, self.hud.side_area(width, height), time.monotonic())
 
     def hud_screen(self) -> Screen:
         city, link = self.city, self.selected
@@ -229,6 +279,7 @@ class PlayWindow(arcade.Window):
             status=self.status,
             show_legend=city is not None,
             overlay=self._overlay_legend(),
+            side_panel=city is not None,
         )
 
     def _overlay_legend(self) -> tuple[str, list[tuple[str, palette.RGBA]]] | None:

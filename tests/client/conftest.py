@@ -13,7 +13,6 @@ from typing import Iterator
 
 import pytest
 
-from agora.server import protocol as p
 
 XVFB_SCREEN = "1920x1080x24"
 XVFB_START_S = 20.0
@@ -77,10 +76,10 @@ class FakeLink:
 
     def __init__(self) -> None:
         self.messages: queue.Queue[object] = queue.Queue()
-        self.sent: list[p.Command] = []
+        self.sent: list[object] = []
         self.connected = True
 
-    def send(self, command: p.Command) -> bool:
+    def send(self, command: object) -> bool:
         if not self.connected:
             return False
         self.sent.append(command)

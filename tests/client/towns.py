@@ -125,9 +125,10 @@ def noise_board(world: World, east_dba: float, west_dba: float = 42.0) -> dict[s
 
 
 def welcome(world: World, flow: np.ndarray, tick: int = 7, name: str = "ada",
-            layers: list[p.Layer] | None = None) -> p.Welcome:
+            layers: list[p.Layer] | None = None, game: p.Game | None = None) -> p.Welcome:
     snap = messages.snapshot_message("s1", world, tick, flow, indicators(), layers)
-    return p.Welcome(player_id=1, name=name, token="t0k", role="player", protocol=p.PROTOCOL_VERSION, snapshot=snap)
+    return p.Welcome(player_id=1, name=name, token="t0k", role="player", protocol=p.PROTOCOL_VERSION, snapshot=snap,
+                     game=game)
 
 
 def delta(
@@ -137,3 +138,54 @@ def delta(
     mask = np.zeros(world.network.n_links, dtype=bool)
     mask[list(closed)] = True
     return messages.delta_message(tick, before, after, mask, indicators(**ind), layers)
+
+
+# -- the game, as a Game message would describe it --------------------------------------
+
+PHASES = (("explore", "Explore", 3.0, ["preview", "interventions"]),
+          ("propose", "Propose", 7.0, ["preview", "propose", "withdraw", "comment", "interventions"]),
+          ("vote", "Vote", 4.0, ["vote"]),
+          ("adopt", "Adopt", 2.0, ["adopt"]),
+          ("debrief", "Debrief", 4.0, ["comment"]))
+
+
+def phase(name: str = "propose", state: str = "running", remaining_s: float = 300.0, speed: float = 1.0) -> p.PhaseInfo:
+    names = [n for n, _, _, _ in PHASES]
+    if state in ("waiting", "finished"):
+        index = -1 if state == "waiting" else len(PHASES)
+        return p.PhaseInfo(state, index, len(PHASES), "", "", 0.0, 0.0, speed, [])  # type: ignore[arg-type]
+    i = names.index(name)
+    _, title, minutes, opens = PHASES[i]
+    return p.PhaseInfo(state, i, len(PHASES), name, title, minutes, remaining_s, speed, opens)  # type: ignore[arg-type]
+
+
+def proposal(pid: int, title: str, cost_eur: int, author: str = "bob", status: str = "submitted",
+             rationale: str = "", links: tuple[int, ...] = (3,), versions: int = 1,
+             comments: tuple[tuple[str, str, int], ...] = ()) -> p.ProposalInfo:
+    """comments: (author, text, depth), in reading order (a depth-1 comment replies to the one before)."""
+    vs = [p.VersionInfo(n, 10 * n, title if n == versions else f"{title} (draft {n})", rationale,
+                        [p.CloseLink(link=i) for i in links], [cost_eur // max(len(links), 1)] * len(links), cost_eur)
+          for n in range(1, versions + 1)]
+    cs, parents = [], {}
+    for i, (who, text, depth) in enumerate(comments, start=1):
+        parents[depth] = i
+        cs.append(p.CommentInfo(i, parents.get(depth - 1) if depth else None, depth, who, text, 20 + i))
+    return p.ProposalInfo(pid, 2, author, status, vs, [p.StatusInfo(10, status, author)], cs, False)
+
+
+def game(ph: p.PhaseInfo | None = None, proposals: list[p.ProposalInfo] | None = None, budget_eur: int = 3_000_000,
+         spent_eur: int = 0, voting: str = "approval", voted: bool = False) -> p.Game:
+    return p.Game(tick=40, rules="demo", voting=voting, phase=ph or phase(), budget_eur=budget_eur,
+                  spent_eur=spent_eur, proposals=proposals or [], chat=[],
+                  players=[p.PlayerInfo(1, "ada", "player"), p.PlayerInfo(2, "bob", "player")], voted=voted)
+
+
+def three_proposals() -> list[p.ProposalInfo]:
+    return [
+        proposal(1, "Quiet Mill Lane", 10_000, author="bob", versions=2,
+                 rationale="Children walk to school along Mill Lane; through traffic makes it unsafe.",
+                 comments=(("cy", "Where do the cars go instead?", 0), ("bob", "Onto the ring road: see the preview.", 1),
+                           ("ada", "Good for the school run.", 0))),
+        proposal(2, "Bike lanes on the high street", 84_000, author="cy", links=(4, 5)),
+        proposal(3, "My draft", 20_000, author="ada", status="draft"),
+    ]
