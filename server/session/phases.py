@@ -63,6 +63,7 @@ class PhaseClock:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self.state = ClockState.WAITING
+        self.held_at_finish = False
         self.index = -1
         self.elapsed_s = 0.0
         self.speed = 1.0
@@ -76,7 +77,9 @@ class PhaseClock:
 
     @property
     def paused(self) -> bool:
-        return self.state == ClockState.PAUSED
+        """Ticks hold: paused now, or the workshop ended while paused (the facilitator's
+        pause outlives the last phase until they resume)."""
+        return self.state == ClockState.PAUSED or (self.state == ClockState.FINISHED and self.held_at_finish)
 
     @property
     def duration_s(self) -> float:
@@ -108,6 +111,7 @@ class PhaseClock:
         self.index += 1
         self.elapsed_s = 0.0
         if self.index >= len(self.rules.phases):
+            self.held_at_finish = self.state == ClockState.PAUSED
             self.state = ClockState.FINISHED
             return None
         if self.state == ClockState.WAITING:
@@ -131,6 +135,9 @@ class PhaseClock:
         self.state = ClockState.PAUSED
 
     def resume(self) -> None:
+        if self.state == ClockState.FINISHED and self.held_at_finish:
+            self.held_at_finish = False  # the town ticks on after the workshop
+            return
         if self.state != ClockState.PAUSED:
             raise StateError("resume", (ClockState.PAUSED,), self.state)
         self.state = ClockState.RUNNING

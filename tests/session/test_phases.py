@@ -114,3 +114,18 @@ def test_the_same_calls_give_the_same_clock() -> None:
         return (clock.state, clock.index, clock.elapsed_s)
 
     assert run() == run()
+
+
+def test_a_pause_outlives_the_last_phase_until_the_facilitator_resumes() -> None:
+    from agora.server.session.rulesets import bundled
+
+    clock = PhaseClock(bundled("demo"))
+    for _ in bundled("demo").phases:
+        clock.advance()
+    clock.pause()
+    assert clock.advance() is None and clock.state == ClockState.FINISHED
+    assert clock.paused, "ending the workshop does not restart the town"
+    clock.resume()
+    assert not clock.paused and clock.state == ClockState.FINISHED
+    with pytest.raises(StateError):
+        clock.resume()
