@@ -42,8 +42,9 @@ def indicator_cards(city: City) -> list[tuple[str, str]]:
     ]
 
 
-def link_summary(city: City, link: int) -> tuple[str, str, str]:
-    """Three lines about a link: what it is, how loaded it is, what C will do."""
+def link_summary(city: City, link: int, picked: int = 1) -> tuple[str, str, str]:
+    """Three lines about a link: what it is, how loaded it is, what the keys will do
+    (`picked`: how many roads the draft holds)."""
     cls = city.road_class_name(link)
     lanes = int(city.lanes[link])
     twin = int(city.twin[link])
@@ -55,12 +56,13 @@ def link_summary(city: City, link: int) -> tuple[str, str, str]:
         return head, "Foot and bike path: no cars use it.", "Cars are not allowed here, so C does nothing."
     if city.closed[link]:
         return head, f"Closed to cars (capacity {cap:,.0f} veh/h when open).", "Press C to reopen it to cars."
+    what = "closing it" if picked <= 1 else f"closing the {picked} roads picked"
     vc = float(city.volume_capacity()[link])
     klass = palette.TRAFFIC_CLASSES[int(palette.traffic_class(np.array([vc]))[0])].label.split(",")[0]
     return (
         head,
         f"Flow {flow:,.0f} of {cap:,.0f} veh/h capacity: v/c {vc:.2f}, {klass}.",
-        "Press C to close it to cars (both directions).",
+        f"P  preview {what}  \u00b7  Shift+click  more roads",
     )
 
 
@@ -72,6 +74,30 @@ def describe_links(links: list[int]) -> str:
     if len(links) == 2:
         return f"road {links[0]} (and {links[1]}, the other direction)"
     return "roads " + ", ".join(str(i) for i in links)
+
+
+def describe_draft(interventions: list[p.Command]) -> str:
+    """A draft in a few words: "Close road 17 to cars", "Close 3 streets to cars: roads 4, 9, 17"."""
+    closures = [c.link for c in interventions if isinstance(c, p.CloseLink)]
+    others = len(interventions) - len(closures)
+    parts = []
+    if len(closures) == 1:
+        parts.append(f"Close road {closures[0]} to cars")
+    elif closures:
+        parts.append(f"Close {len(closures)} streets to cars: roads {', '.join(str(i) for i in closures)}")
+    if others:
+        parts.append(f"{others} other intervention{'s' if others != 1 else ''}")
+    return "; ".join(parts) or "An empty draft"
+
+
+def default_title(interventions: list[p.Command]) -> str:
+    """A proposal's title when the player types none."""
+    closures = [c.link for c in interventions if isinstance(c, p.CloseLink)]
+    if len(closures) == len(interventions) == 1:
+        return f"Close road {closures[0]} to cars"
+    if len(closures) == len(interventions):
+        return f"Close {len(closures)} streets to cars"
+    return f"{len(interventions)} interventions"
 
 
 def event_text(event: p.Event) -> str:
@@ -90,5 +116,7 @@ def error_text(error: p.Error) -> str:
     return f"Refused ({error.code}): {error.message}"
 
 
-HELP = ("Click a road to select it  \u00b7  C  close / reopen it  \u00b7  L  map layers  \u00b7  Wheel  zoom  \u00b7  "
-        "Drag  pan  \u00b7  F  fit map  \u00b7  Esc  quit")
+HELP = ("Click a road  \u00b7  Shift+click  more roads  \u00b7  P  preview closing them  \u00b7  C  close now  \u00b7  "
+        "L  layers  \u00b7  \u2191\u2193  proposals  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit")
+PREVIEW_HELP = ("Preview  \u00b7  L  next layer's change  \u00b7  Enter  propose it  \u00b7  Esc  leave the preview  \u00b7  "
+                "Wheel  zoom  \u00b7  Drag  pan")

@@ -27,6 +27,10 @@ SIDE_MIN_PX = 340
 SIDE_MAX_PX = 470
 
 
+TRAFFIC_TITLE = "Traffic: flow / capacity"
+Legend = tuple[str, list[tuple[str, palette.RGBA]]]  # title, (label, colour) rows
+
+
 @dataclass
 class Screen:
     """What the HUD shows this frame (the window assembles it)."""
@@ -39,8 +43,10 @@ class Screen:
     notices: list[Notice]
     status: tuple[str, str, Kind] | None  # headline, detail, kind; shown over the map
     show_legend: bool
-    overlay: tuple[str, list[tuple[str, palette.RGBA]]] | None = None  # title, (label, colour) rows
+    overlay: Legend | None = None  # the grid layer painted over the map
     side_panel: bool = False  # room is kept at the right for the side panel
+    traffic: Legend | None = None  # what the roads' colours mean, if not the traffic classes
+    overlay_at_left: bool = False  # the grid layer's legend at the bottom left (in a preview)
     help: str = captions.HELP
 
 
@@ -51,6 +57,7 @@ def side_width(width: int) -> float:
 class Hud:
     def __init__(self) -> None:
         self._panels: list[tuple[float, float, float, float]] = []
+        self._legend_left = 0.0
         self._attribution_fit: tuple[str, float] = ("", 0.0)
         self._title = _text(17, bold=True)
         self._subtitle = _text(10, palette.TEXT_DIM)
@@ -59,12 +66,10 @@ class Hud:
         self._card_values = [_text(16, bold=True) for _ in range(8)]
         self._help = _text(10.5, palette.TEXT_DIM)
         self._legend_title = _text(11, bold=True)
-        self._legend_rows = [_text(10.5) for _ in range(len(palette.TRAFFIC_CLASSES) + 2)]
-        self._legend_rows[-2].text = "closed to cars"
-        self._legend_rows[-1].text = "foot / bike path"
+        self._legend_rows = [_text(10.5) for _ in range(9)]
         for row, klass in zip(self._legend_rows, palette.TRAFFIC_CLASSES):
             row.text = klass.label
-        self._legend_title.text = "Traffic: flow / capacity"
+        self._legend_title.text = TRAFFIC_TITLE
         self._overlay_title = _text(11, bold=True)
         self._overlay_rows = [_text(10.5) for _ in range(8)]
         self._selection = [_text(12, bold=True), _text(11.5), _text(11, palette.TEXT_DIM)]
@@ -100,11 +105,12 @@ class Hud:
             side = self.side_area(width, height)
             self._panel(side.left, side.bottom, side.width, side.height, palette.BAR)
         if screen.show_legend:
-            top = self._draw_legend(right)
+            top = self._draw_legend(right, screen.traffic)
             if screen.overlay is not None:
-                self._draw_overlay_legend(screen.overlay, right, top)
+                bottom = HELP_BAR_PX + PAD if screen.overlay_at_left else top + PAD
+                self._draw_overlay_legend(screen.overlay, right, bottom, screen.overlay_at_left)
         if screen.selection is not None:
-            self._draw_selection(screen.selection)
+            self._draw_selection(screen.selection, self._legend_left if screen.show_legend else right)
         self._draw_notices(screen.notices, right, height)
         if screen.status is not None:
             self._draw_status(screen.status, width, height)
@@ -145,7 +151,8 @@ class Hud:
             _fit_text(self._attribution, screen.attribution, room)
         self._attribution.draw()
 
-    def _draw_overlay_legend(self, legend: tuple[str, list[tuple[str, palette.RGBA]]], width: float, above: float) -> None:
+    def _draw_overlay_legend(self, legend: Legend, edge: float, bottom: float, at_left: bool = False) -> None:
+        """A grid layer's legend: at the right with its right edge at `edge`, or at the left."""
         title, entries = legend
         self._overlay_title.text = title
         rows = self._overlay_rows[: len(entries)]
@@ -154,7 +161,7 @@ class Hud:
         swatch = 26
         w = PAD * 3 + swatch + max([r.content_width for r in rows] + [self._overlay_title.content_width])
         h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
-        left, bottom = width - w - PAD, above + PAD
+        left = PAD if at_left else edge - w - PAD
         self._panel(left, bottom, w, h, palette.PANEL)
         self._overlay_title.position = (left + PAD, bottom + h - PAD - 14)
         self._overlay_title.draw()
@@ -165,19 +172,25 @@ class Hud:
             row.position = (left + PAD + swatch + PAD, y + 1)
             row.draw()
 
-    def _draw_legend(self, width: float) -> float:
-        """The traffic legend at the bottom right; returns the y of its top edge."""
-        rows = self._legend_rows
+    def _draw_legend(self, width: float, traffic: Legend | None) -> float:
+        """The roads' legend at the bottom right (the traffic classes unless given), then
+        closed roads and paths; returns the y of its top edge."""
+        title, entries = traffic or (TRAFFIC_TITLE, [(k.label, k.color) for k in palette.TRAFFIC_CLASSES])
+        self._legend_title.text = title
+        entries = [*entries, ("closed to cars", palette.CLOSED_COLOR), ("foot / bike path", palette.PATH_COLOR)]
+        rows = self._legend_rows[: len(entries)]
+        for row, (label, _) in zip(rows, entries):
+            row.text = label
         text_w = max([r.content_width for r in rows] + [self._legend_title.content_width])
         swatch = 26
         w = PAD * 3 + swatch + text_w
         h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
         left, bottom = width - w - PAD, HELP_BAR_PX + PAD
+        self._legend_left = left
         self._panel(left, bottom, w, h, palette.PANEL)
         self._legend_title.position = (left + PAD, bottom + h - PAD - 14)
         self._legend_title.draw()
-        fills = [k.color for k in palette.TRAFFIC_CLASSES] + [palette.CLOSED_COLOR, palette.PATH_COLOR]
-        for i, (row, fill) in enumerate(zip(rows, fills)):
+        for i, (row, (_, fill)) in enumerate(zip(rows, entries)):
             y = bottom + h - PAD - 24 - LEGEND_ROW_PX * (i + 1) + 6
             sx = left + PAD
             thick = 3 if i == len(rows) - 1 else 8
@@ -190,10 +203,13 @@ class Hud:
             row.draw()
         return bottom + h
 
-    def _draw_selection(self, lines: tuple[str, str, str]) -> None:
+    def _draw_selection(self, lines: tuple[str, str, str], right: float) -> None:
+        """The selected road's summary at the bottom left, no wider than the room left of
+        the legend (`right`)."""
+        room = max(right - 4 * PAD, 120)
         for t, line in zip(self._selection, lines):
-            t.text = line
-        w = max(t.content_width for t in self._selection) + 2 * PAD
+            _fit_text(t, line, room)
+        w = max(t.content_width for t in self._selection) + 2 * PAD + 2
         h = 3 * 22 + 2 * PAD - 4
         left, bottom = PAD, HELP_BAR_PX + PAD
         self._panel(left, bottom, w, h, palette.PANEL)

@@ -64,11 +64,13 @@ in float in_width_px;
 in float in_shift_px;
 in vec4 in_color;
 in float in_dashed;
+in float in_picked;
 out vec4 v_color;
 out float v_along_px;
 flat out float v_dashed;
 void main() {
-    if (u_only >= 0 && gl_InstanceID != u_only) {
+    // u_only: -1 every link, -2 the picked ones, else that one link.
+    if ((u_only >= 0 && gl_InstanceID != u_only) || (u_only == -2 && in_picked < 0.5)) {
         gl_Position = vec4(2.0, 2.0, 0.0, 1.0);
         return;
     }
@@ -122,6 +124,8 @@ class MapView:
         self.ctx = ctx
         self.city = city
         self._selected: int | None = None
+        self._picked = np.zeros(max(city.n_links, 1), dtype=np.float32)
+        self._dashed = np.zeros(city.n_links, dtype=np.float32)
         # Bumped by every change to what the map shows; the cached picture is redrawn
         # only when it or the view moved on.
         self._version = 0
@@ -172,7 +176,7 @@ class MapView:
         corners = np.array([[0, 0], [1, 0], [1, 1], [0, 0], [1, 1], [0, 1]], dtype=np.float32)
         n = max(city.n_links, 1)
         self._color_buffer = ctx.buffer(reserve=4 * n, usage="dynamic")
-        self._style_buffer = ctx.buffer(reserve=4 * n, usage="dynamic")
+        self._style_buffer = ctx.buffer(reserve=8 * n, usage="dynamic")
         self._roads = ctx.geometry(
             [
                 BufferDescription(ctx.buffer(data=corners.tobytes()), "2f", ["in_corner"]),
@@ -183,7 +187,7 @@ class MapView:
                     instanced=True,
                 ),
                 BufferDescription(self._color_buffer, "4f1", ["in_color"], normalized=["in_color"], instanced=True),
-                BufferDescription(self._style_buffer, "1f", ["in_dashed"], instanced=True),
+                BufferDescription(self._style_buffer, "1f 1f", ["in_dashed", "in_picked"], instanced=True),
             ],
             mode=ctx.TRIANGLES,
         )
@@ -199,6 +203,28 @@ class MapView:
             self._selected = link
             self._version += 1
 
+    @property
+    def picked(self) -> list[int]:
+        return [int(i) for i in np.flatnonzero(self._picked[: self.city.n_links])]
+
+    @picked.setter
+    def picked(self, links: list[int]) -> None:
+        """The roads of the player's draft, each drawn with a halo."""
+        flags = np.zeros_like(self._picked)
+        ids = np.asarray([i for i in links if 0 <= i < self.city.n_links], dtype=np.int64)
+        flags[ids] = 1.0
+        if not np.array_equal(flags, self._picked):
+            self._picked = flags
+            self._write_styles()
+            self._version += 1
+
+    def show_delta(self, name: str, change: np.ndarray) -> None:
+        """Paint a preview's change of a layer (float32[H, W], after - before) over the land
+        use, better and worse in a diverging palette."""
+        self.overlay = name
+        self._land_texture.write(np.ascontiguousarray(overlays.delta_rgba(change, name, self._land_rgba)).tobytes())
+        self._version += 1
+
     def show_overlay(self, name: str | None) -> None:
         """Paint a grid layer over the land use (None: land use alone); call it again when
         the layer changes."""
@@ -210,13 +236,22 @@ class MapView:
         self._land_texture.write(np.ascontiguousarray(rgba).tobytes())
         self._version += 1
 
-    def refresh_links(self) -> None:
-        """Rewrite the per-link colours and styles from the city (after a delta)."""
+    def refresh_links(self, rgba: np.ndarray | None = None, dashed: np.ndarray | None = None) -> None:
+        """Rewrite the per-link colours and styles: from the city's traffic (after a delta),
+        or as given (uint8[L, 4] fills, bool[L] drawn closed), as a preview shows them."""
         self._version += 1
         if self.city.n_links == 0:
             return
-        self._color_buffer.write(np.ascontiguousarray(palette.link_rgba(self.city)).tobytes())
-        self._style_buffer.write(self.city.closed.astype(np.float32).tobytes())
+        fills = palette.link_rgba(self.city) if rgba is None else rgba
+        self._dashed = (self.city.closed if dashed is None else dashed).astype(np.float32)
+        self._color_buffer.write(np.ascontiguousarray(fills, dtype=np.uint8).tobytes())
+        self._write_styles()
+
+    def _write_styles(self) -> None:
+        if self.city.n_links == 0:
+            return
+        styles = np.stack([self._dashed, self._picked[: self.city.n_links]], axis=1).astype(np.float32)
+        self._style_buffer.write(np.ascontiguousarray(styles).tobytes())
 
     # -- geometry in pixels ------------------------------------------------------------
 
@@ -319,8 +354,8 @@ class MapView:
         prog["u_grow_px"] = 0.0
         self._roads.render(prog, instances=n)
 
-        if self.selected is not None:
-            prog["u_only"] = self.selected
+        if self._picked.any():
+            prog["u_only"] = -2
             prog["u_solid"] = 1
             prog["u_solid_color"] = _normalized(palette.SELECTION_COLOR)
             prog["u_grow_px"] = SELECTION_HALO_PX

@@ -67,3 +67,82 @@ def overlay_rgba(values: np.ndarray, name: str, base: np.ndarray) -> np.ndarray:
     out = base.astype(np.float32) * (1.0 - OPACITY) + colors * OPACITY
     out[..., 3] = 255.0
     return np.asarray(np.rint(out), dtype=np.uint8)
+
+
+# -- a preview's change of a layer ------------------------------------------------------
+#
+# Better and worse, not more and less: a quieter street and a richer habitat are both
+# blue. ColorBrewer's RdBu (7 classes), red for worse and blue for better, is diverging and
+# safe for the common colour blindnesses; the middle class is "no notable change".
+DIVERGING: tuple[RGBA, ...] = tuple((r, g, b, 255) for r, g, b in (
+    (178, 24, 43), (239, 138, 98), (253, 219, 199), (247, 247, 247), (209, 229, 240), (103, 169, 207), (33, 102, 172)))
+
+
+@dataclass(frozen=True)
+class DeltaScale:
+    steps: tuple[float, float, float]  # |change| at which a change is slight, clear, large
+    lower_is_better: bool
+    fmt: str = "{:g}"
+
+
+# Noise: 1 dB is about the smallest change a listener notices, 3 dB a doubling of the sound
+# energy, 5 dB clearly audible (the bands of strategic noise maps). Air: steps of the WHO
+# 2021 guidelines' scale (NO2 10, PM2.5 5 ug/m3). Shares and qualities: 1, 5 and 15 points.
+DELTA_SCALES: dict[str, DeltaScale] = {
+    "noise_lden_dba": DeltaScale((1.0, 3.0, 5.0), True),
+    "noise_lnight_dba": DeltaScale((1.0, 3.0, 5.0), True),
+    "no2_ug_m3": DeltaScale((0.25, 1.0, 3.0), True),
+    "pm25_ug_m3": DeltaScale((0.1, 0.5, 1.5), True),
+    "habitat_quality": DeltaScale((0.01, 0.05, 0.15), False),
+    "species_per_ha": DeltaScale((0.1, 0.5, 2.0), False),
+    "access_walk_needs": DeltaScale((0.5, 1.5, 2.5), False, "{:.0f}"),
+    "access_bike_needs": DeltaScale((0.5, 1.5, 2.5), False, "{:.0f}"),
+    "access_walk_min": DeltaScale((1.0, 3.0, 5.0), True),
+}
+# The delta layers, in the order a preview shows them first.
+DELTA_ORDER = ("noise_lden_dba", "no2_ug_m3", "pm25_ug_m3", "habitat_quality", "species_per_ha",
+               "access_walk_needs", "access_bike_needs", "access_walk_min", "noise_lnight_dba")
+DELTA_SUFFIX = "_delta"
+
+
+def delta_scale_of(name: str) -> DeltaScale:
+    """The scale of a delta layer ("noise_lden_dba_delta") or of its layer's name."""
+    base = name.removesuffix(DELTA_SUFFIX)
+    return DELTA_SCALES.get(base, DeltaScale((1.0, 2.0, 5.0), True))
+
+
+def delta_classes(change: np.ndarray, name: str) -> np.ndarray:
+    """int64[...]: each cell's class in DIVERGING, 0 much worse .. 3 no notable change .. 6
+    much better. A change exactly at a step counts into the class it opens."""
+    scale = delta_scale_of(name)
+    gain = -change if scale.lower_is_better else change
+    size = np.searchsorted(np.asarray(scale.steps, dtype=np.float64), np.abs(gain), side="right")  # 0..3
+    classes: np.ndarray = np.where(gain >= 0, 3 + size, 3 - size).astype(np.int64)
+    return classes
+
+
+def delta_rgba(change: np.ndarray, name: str, base: np.ndarray) -> np.ndarray:
+    """uint8[H, W, 4]: a layer's change coloured better/worse, blended over base (uint8[H, W, 4])."""
+    colors = np.asarray(DIVERGING, dtype=np.float32)[delta_classes(change, name)]
+    out = base.astype(np.float32) * (1.0 - OPACITY) + colors * OPACITY
+    out[..., 3] = 255.0
+    return np.asarray(np.rint(out), dtype=np.uint8)
+
+
+def delta_legend_rows(name: str, unit: str) -> list[tuple[str, RGBA]]:
+    """Worse at the top, better at the bottom, each with its range of change."""
+    scale = delta_scale_of(name)
+    u = "" if unit in DIMENSIONLESS else f" {unit}"
+    s = [scale.fmt.format(x) for x in scale.steps]
+    up, down = ("more", "less") if name.removesuffix(DELTA_SUFFIX) not in ("noise_lden_dba", "noise_lnight_dba") else (
+        "louder", "quieter")
+    worse_word, better_word = (up, down) if scale.lower_is_better else (down, up)
+    return [
+        (f"worse: {worse_word} by {s[2]}{u} or more", DIVERGING[0]),
+        (f"worse by {s[1]}-{s[2]}{u}", DIVERGING[1]),
+        (f"worse by {s[0]}-{s[1]}{u}", DIVERGING[2]),
+        (f"no notable change (under {s[0]}{u})", DIVERGING[3]),
+        (f"better by {s[0]}-{s[1]}{u}", DIVERGING[4]),
+        (f"better by {s[1]}-{s[2]}{u}", DIVERGING[5]),
+        (f"better: {better_word} by {s[2]}{u} or more", DIVERGING[6]),
+    ]

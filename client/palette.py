@@ -106,3 +106,42 @@ def link_width_px(city: City) -> np.ndarray:
     )
     codes = np.clip(city.road_class, 0, len(city.road_class_names))
     return np.asarray(by_code[codes])
+
+
+# A preview's change of traffic on each road: less traffic blue (better), more red (worse),
+# the ends of ColorBrewer's RdBu as on the grid's delta overlays; roads that hardly change
+# stay a quiet grey so that the ones that do stand out.
+FLOW_CHANGE_STEPS_VEH_H = (25.0, 100.0, 300.0)
+FLOW_CHANGE_COLORS: tuple[RGBA, ...] = (
+    (178, 24, 43, 255), (239, 138, 98, 255), (253, 219, 199, 255), (165, 165, 170, 255),
+    (209, 229, 240, 255), (103, 169, 207, 255), (33, 102, 172, 255),
+)
+
+
+def flow_change_class(delta_veh_h: np.ndarray) -> np.ndarray:
+    """int[...]: 0 much busier .. 3 little change .. 6 much quieter."""
+    size = np.searchsorted(np.asarray(FLOW_CHANGE_STEPS_VEH_H), np.abs(delta_veh_h), side="right")
+    classes: np.ndarray = np.where(delta_veh_h <= 0, 3 + size, 3 - size)
+    return classes
+
+
+def flow_change_rgba(city: City, links: np.ndarray, delta_veh_h: np.ndarray) -> np.ndarray:
+    """uint8[L, 4]: every link coloured by its change of flow (links not listed: none)."""
+    change = np.zeros(city.n_links, dtype=np.float64)
+    change[links] = delta_veh_h
+    rgba: np.ndarray = np.array(FLOW_CHANGE_COLORS, dtype=np.uint8)[flow_change_class(change)]
+    rgba[~city.car_link()] = PATH_COLOR
+    return rgba
+
+
+def flow_change_legend() -> list[tuple[str, RGBA]]:
+    a, b, c = (f"{x:,.0f}" for x in FLOW_CHANGE_STEPS_VEH_H)
+    return [
+        (f"busier by {c} veh/h or more", FLOW_CHANGE_COLORS[0]),
+        (f"busier by {b}-{c}", FLOW_CHANGE_COLORS[1]),
+        (f"busier by {a}-{b}", FLOW_CHANGE_COLORS[2]),
+        (f"change under {a} veh/h", FLOW_CHANGE_COLORS[3]),
+        (f"quieter by {a}-{b}", FLOW_CHANGE_COLORS[4]),
+        (f"quieter by {b}-{c}", FLOW_CHANGE_COLORS[5]),
+        (f"quieter by {c} veh/h or more", FLOW_CHANGE_COLORS[6]),
+    ]

@@ -1,4 +1,5 @@
-"""The play window: shows the city the server describes and turns clicks and keys into commands.
+"""The play window: shows the city and the game the server describes, and turns clicks and
+keys into commands.
 
     window = PlayWindow(connection, width=1280, height=800)
     arcade.run()
@@ -15,14 +16,18 @@ from typing import Protocol
 
 import arcade
 
-from agora.client import captions, overlays, palette
+from agora.client import captions, palette
 from agora.client.board_panel import BoardPanel
 from agora.client.city import City
 from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Outgoing, Unreadable
+from agora.client.drafts import Draft
 from agora.client.game_state import GameState
 from agora.client.hud import Hud, Screen
+from agora.client.intents import Intents
+from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
+from agora.client.preview_panel import PreviewPanel
 from agora.client.viewport import Viewport
 from agora.server import protocol as p
 
@@ -50,7 +55,11 @@ class PlayWindow(arcade.Window):
         self.hud = Hud()
         self.notices = Notices()
         self.game = GameState()
+        self.draft = Draft()
+        self.layers = MapLayers()
+        self.intents = Intents(link, self.notices, self.game, self.draft)
         self.board = BoardPanel()
+        self.preview_panel = PreviewPanel()
         self.player_id: int | None = None
         self.city: City | None = None
         self.map_view: MapView | None = None
@@ -62,9 +71,13 @@ class PlayWindow(arcade.Window):
             Kind.INFO,
         )
         self._refused = False
-        self.overlay: str | None = None  # the grid layer painted over the map, cycled with L
         self._press: tuple[float, float] | None = None
         self._dragged = False
+
+    @property
+    def overlay(self) -> str | None:
+        """The server's grid layer painted over the map (outside previews), cycled with L."""
+        return self.layers.overlay
 
     # -- messages ----------------------------------------------------------------------
 
@@ -92,19 +105,19 @@ class PlayWindow(arcade.Window):
                 if game is not None:
                     self.game.take(game, now)
                 self.status = None
+            case p.Resync(snapshot=snapshot):
+                self.show_snapshot(snapshot)
+            case p.Delta():
+                self.apply_delta(message)
             case p.Game():
                 self.game.take(message, now)
             case p.VoteResult(explanation=explanation):
                 self.game.result = message
                 self.notices.add(f"The votes are counted: {explanation}", Kind.INFO, now)
-            case p.Resync(snapshot=snapshot):
-                self.show_snapshot(snapshot)
-            case p.Delta():
-                if self.city is not None and self.map_view is not None:
-                    if self.city.apply(message).size:
-                        self.map_view.refresh_links()
-                    if self.overlay in self.city.layers_changed:
-                        self.map_view.show_overlay(self.overlay)
+            case p.Preview():
+                if self.draft.answer(message) and self.city is not None:
+                    self.layers.take_preview(message, self.city)
+                    self.repaint()
             case p.Accepted():
                 self.notices.add(captions.accepted_text(message), Kind.INFO, now)
             case p.Event():
@@ -113,6 +126,8 @@ class PlayWindow(arcade.Window):
                 if self.city is None:
                     self._refused = True
                     self.status = ("Could not join the session", f"{text}\nPress Esc to quit.", Kind.ERROR)
+                elif self.draft.refused(message):
+                    self.notices.add(f"No preview: {text}", Kind.ERROR, now)
                 else:
                     self.notices.add(captions.error_text(message), Kind.ERROR, now)
             case ConnectionOpened():
@@ -131,96 +146,98 @@ class PlayWindow(arcade.Window):
             case Unreadable(reason=reason):
                 self.notices.add(f"Skipped a message this client cannot read: {reason}", Kind.ERROR, now)
 
+    def apply_delta(self, delta: p.Delta) -> None:
+        city, view = self.city, self.map_view
+        if city is None or view is None:
+            return
+        moved = city.apply(delta).size
+        if self.draft.showing:
+            return  # the preview's roads and layer stay on screen; the city behind moves on
+        if moved:
+            view.refresh_links()
+        if self.layers.overlay in city.layers_changed:
+            view.show_overlay(self.layers.overlay)
+
     def show_snapshot(self, snapshot: p.Snapshot) -> None:
         city = City(snapshot)
         keep_view = self.map_viewport is not None and self.city is not None and city.extent() == self.city.extent()
-        selected = self.map_view.selected if self.map_view is not None else None
         self.city = city
         self.map_view = MapView(self.ctx, city)
-        if selected is not None and selected < city.n_links:
-            self.map_view.selected = selected
-        if self.overlay is not None:
-            self.map_view.show_overlay(self.overlay)
-            self.overlay = self.map_view.overlay
+        self.draft.links = [i for i in self.draft.links if i < city.n_links]
+        self.repaint()
         if not keep_view:
             self.map_viewport = Viewport(self.get_size(), self.hud.map_area(*self.get_size()), city.extent())
 
-    # -- commands ----------------------------------------------------------------------
+    def repaint(self) -> None:
+        """Paint the roads picked, the roads' colours and the grid layer as the mode says."""
+        if self.city is None or self.map_view is None:
+            return
+        self.map_view.picked = self.draft.links
+        self.map_view.selected = self.draft.links[-1] if self.draft.links else None
+        self.layers.paint(self.map_view, self.city, self.draft)
+
+    # -- the map -----------------------------------------------------------------------
 
     @property
     def selected(self) -> int | None:
+        """The road clicked last (its summary shows at the bottom left)."""
         return self.map_view.selected if self.map_view is not None else None
 
-    def select_at(self, x: float, y: float) -> int | None:
+    def select_at(self, x: float, y: float, add: bool = False) -> int | None:
+        """A click on the map picks the road under it (with add, Shift: adds it to the
+        roads picked or takes it out)."""
         if self.map_view is None or self.map_viewport is None:
             return None
-        self.map_view.selected = self.map_view.pick(x, y, self.map_viewport)
+        self.draft.pick(self.map_view.pick(x, y, self.map_viewport), add)
+        self.map_view.picked = self.draft.links
+        self.map_view.selected = self.draft.links[-1] if self.draft.links else None
         return self.map_view.selected
 
     def toggle_selected(self) -> None:
         """C: close the selected road to cars, or reopen it if it is closed."""
-        now = time.monotonic()
-        link, city = self.selected, self.city
-        if link is None or city is None:
-            self.notices.add("Click a road first, then press C.", Kind.INFO, now)
-            return
-        if not city.car_link()[link]:
-            self.notices.add(f"Road {link} is a foot and bike path: there are no cars to stop.", Kind.INFO, now)
-            return
-        command: p.Command = p.ReopenLink(link=link) if city.closed[link] else p.CloseLink(link=link)
-        if not self.link.send(command):
-            self.notices.add("Not connected to the server: the command was not sent.", Kind.ERROR, now)
+        if self.city is not None:
+            self.intents.close_or_reopen(self.city, self.selected)
 
-    def mark_selected_proposal(self) -> None:
-        """Space (or a click on its box): mark the open proposal on the ballot being filled."""
-        now = time.monotonic()
-        pid = self.game.selected
-        if not self.game.opens("vote"):
-            self.notices.add("Ballots open in the vote phase.", Kind.INFO, now)
-        elif self.game.voted:
-            self.notices.add("Your ballot is cast; it cannot be changed.", Kind.INFO, now)
-        elif pid is None or not self.game.toggle(pid):
-            self.notices.add("Only submitted proposals are on the ballot.", Kind.INFO, now)
+    def next_layer(self) -> None:
+        """L: the next grid layer (in a preview, the next layer's change)."""
+        if self.city is None or self.map_view is None:
+            return
+        self.layers.next(self.city, self.draft.showing)
+        self.layers.paint_grid(self.map_view, self.city, self.draft)
 
-    def cast_ballot(self) -> None:
-        """V: send the ballot as marked (final once the server takes it)."""
-        now = time.monotonic()
-        ballot = self.game.ballot()
-        if not self.game.opens("vote"):
-            self.notices.add("Ballots open in the vote phase.", Kind.INFO, now)
-        elif self.game.voted:
-            self.notices.add("Your ballot is cast already.", Kind.INFO, now)
-        elif ballot is None:
-            self.notices.add("Mark at least one proposal first (Space, or click its box).", Kind.INFO, now)
-        elif not self.link.send(ballot):
-            self.notices.add("Not connected to the server: the ballot was not sent.", Kind.ERROR, now)
+    def leave(self) -> bool:
+        """Esc: leave the preview (or stop waiting for one), else let go of the roads
+        picked; False if there was neither."""
+        if self.draft.showing or self.draft.pending is not None:
+            self.draft.leave()
+        elif self.draft.links:
+            self.draft.links = []
+        else:
+            return False
+        self.repaint()
+        return True
 
     # -- input -------------------------------------------------------------------------
 
     def on_key_press(self, symbol: int, modifiers: int) -> None:
+        if symbol == arcade.key.ESCAPE and self.leave():
+            return
         if symbol in (arcade.key.ESCAPE, arcade.key.Q):
             self.close()
         elif symbol == arcade.key.C:
             self.toggle_selected()
+        elif symbol == arcade.key.P and self.city is not None:
+            self.intents.preview(self.city)
         elif symbol in (arcade.key.F, arcade.key.HOME) and self.map_viewport is not None:
             self.map_viewport.fit()
         elif symbol == arcade.key.L:
-            self.next_overlay()
+            self.next_layer()
         elif symbol in (arcade.key.UP, arcade.key.DOWN):
             self.game.select_step(-1 if symbol == arcade.key.UP else 1)
         elif symbol == arcade.key.SPACE:
-            self.mark_selected_proposal()
+            self.intents.mark()
         elif symbol == arcade.key.V:
-            self.cast_ballot()
-
-    def next_overlay(self) -> None:
-        """L: paint the next grid layer the server sends over the map; after the last, none."""
-        if self.city is None or self.map_view is None:
-            return
-        names: list[str | None] = [None, *self.city.layer_q]
-        following = names[(names.index(self.overlay) + 1) % len(names)] if self.overlay in names else None
-        self.map_view.show_overlay(following)
-        self.overlay = self.map_view.overlay
+            self.intents.cast()
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
         self._press = (x, y)
@@ -239,12 +256,12 @@ class PlayWindow(arcade.Window):
     def on_mouse_release(self, x: int, y: int, button: int, modifiers: int) -> None:
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
         if clicked and not self.hud.covers(x, y):
-            self.select_at(x, y)
-        elif clicked and (hit := self.board.proposal_at(x, y)) is not None:
+            self.select_at(x, y, add=bool(modifiers & arcade.key.MOD_SHIFT))
+        elif clicked and not self.draft.showing and (hit := self.board.proposal_at(x, y)) is not None:
             proposal, on_box = hit
             self.game.select(proposal)
             if on_box:
-                self.mark_selected_proposal()
+                self.intents.mark()
         self._press = None
         self._dragged = False
 
@@ -265,25 +282,27 @@ class PlayWindow(arcade.Window):
         width, height = self.get_size()
         self.hud.draw(self.hud_screen(), width, height)
         if self.city is not None:
-            self.board.draw(self.game, self.hud.side_area(width, height), time.monotonic())
+            side = self.hud.side_area(width, height)
+            if self.draft.showing or self.draft.pending is not None:
+                self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"))
+            else:
+                self.board.draw(self.game, side, time.monotonic())
 
     def hud_screen(self) -> Screen:
-        city, link = self.city, self.selected
+        city, link, previewing = self.city, self.selected, self.draft.showing
         return Screen(
             title=city.title if city else "Agora",
             subtitle=f"Agora session {city.session}  \u00b7  {self.player}" if city else "participatory city planning",
             attribution=city.attribution if city else "",
             cards=captions.indicator_cards(city) if city else [],
-            selection=captions.link_summary(city, link) if city is not None and link is not None else None,
+            selection=(captions.link_summary(city, link, len(self.draft.links))
+                       if city is not None and link is not None and not previewing else None),
             notices=self.notices.active(time.monotonic()),
             status=self.status,
             show_legend=city is not None,
-            overlay=self._overlay_legend(),
+            overlay=self.layers.grid_legend(city, self.draft) if city is not None else None,
             side_panel=city is not None,
+            traffic=self.layers.roads_legend(self.draft),
+            overlay_at_left=previewing,
+            help=captions.PREVIEW_HELP if previewing else captions.HELP,
         )
-
-    def _overlay_legend(self) -> tuple[str, list[tuple[str, palette.RGBA]]] | None:
-        if self.city is None or self.overlay is None:
-            return None
-        info = self.city.layer_info[self.overlay]
-        return f"{info.label} ({info.unit})", overlays.legend_rows(self.overlay, info.unit)

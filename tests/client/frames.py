@@ -58,14 +58,19 @@ def send_events(window: arcade.Window, *events: tuple[object, ...]) -> None:
         window.dispatch_pending_events()
 
 
-def click(window: arcade.Window, x: float, y: float) -> None:
+def click(window: arcade.Window, x: float, y: float, modifiers: int = 0) -> None:
     x, y = int(round(x)), int(round(y))
     send_events(
         window,
-        ("on_mouse_press", x, y, arcade.MOUSE_BUTTON_LEFT, 0),
-        ("on_mouse_release", x, y, arcade.MOUSE_BUTTON_LEFT, 0),
+        ("on_mouse_press", x, y, arcade.MOUSE_BUTTON_LEFT, modifiers),
+        ("on_mouse_release", x, y, arcade.MOUSE_BUTTON_LEFT, modifiers),
     )
 
 
-def press(window: arcade.Window, symbol: int) -> None:
-    send_events(window, ("on_key_press", symbol, 0), ("on_key_release", symbol, 0))
+def press(window: arcade.Window, symbol: int, modifiers: int = 0) -> None:
+    send_events(window, ("on_key_press", symbol, modifiers), ("on_key_release", symbol, modifiers))
+
+
+def type_text(window: arcade.Window, text: str) -> None:
+    """Typing, as pyglet reports it to a focused text field."""
+    send_events(window, *[("on_text", ch) for ch in text])

@@ -49,7 +49,7 @@ def test_indicator_cards_and_link_summary() -> None:
     head, load, hint = captions.link_summary(city, link)
     assert head == f"Road {link}: arterial, 2 lanes, one direction of a two-way street"
     assert load == "Flow 1,620 of 1,800 veh/h capacity: v/c 0.90, near capacity."
-    assert "C to close" in hint
+    assert hint == "P  preview closing it  ·  Shift+click  more roads"
     city.closed[link] = True
     assert "C to reopen" in captions.link_summary(city, link)[2]
 

@@ -189,3 +189,35 @@ def three_proposals() -> list[p.ProposalInfo]:
         proposal(2, "Bike lanes on the high street", 84_000, author="cy", links=(4, 5)),
         proposal(3, "My draft", 20_000, author="ada", status="draft"),
     ]
+
+
+# -- a preview, as the server would answer one ------------------------------------------
+
+BEFORE = {"mean_trip_min": 12.3, "vehicle_hours": 1234.5, "vehicle_km": 45678.0, "car_trips": 5000.0,
+          "relative_gap": 1e-5, "co2_kg_h": 624.0, "residents_above_who_lden": 2300.0,
+          "no2_pop_weighted_ug_m3": 16.1, "habitat_quality_mean": 0.381, "access_walk_all": 0.574,
+          "access_walk_grocery": 0.9}
+AFTER = {**BEFORE, "mean_trip_min": 12.9, "vehicle_hours": 1301.0, "vehicle_km": 46010.0, "co2_kg_h": 611.0,
+         "residents_above_who_lden": 2100.0, "no2_pop_weighted_ug_m3": 15.8, "relative_gap": 2e-5,
+         "access_walk_grocery": 0.95}
+PERSONAS = {"resident": 0.8, "commuter": -0.6, "cyclist": 0.02, "ecologist": 0.2}
+
+
+def preview(world: World, request: int, closed: tuple[int, ...], flow_change: dict[int, float],
+            east_noise_change_dba: float = -4.0, east_no2_change: float = 1.5) -> p.Preview:
+    """A made-up answer: the noise falls east of x = 450 m, NO2 rises there; flows change as given."""
+    from agora.server.net.layers import delta_layer
+
+    height, width = world.grid.shape
+    x = world.meta.origin_x_m + (np.arange(width) + 0.5) * world.meta.cell_m
+    east = (x[None, :] > 450.0) * np.ones((height, 1))
+    links = np.array(sorted(flow_change), dtype=np.int32)
+    return p.Preview(
+        request=request, world_version=0, cached=False, hour=8.0,
+        indicators_before=dict(BEFORE), indicators_after=dict(AFTER),
+        mode_share_before=[0.58, 0.10, 0.11, 0.21], mode_share_after=[0.55, 0.11, 0.13, 0.21],
+        link=p.Array.of(links), flow_delta_veh_h=p.Array.of(np.array([flow_change[i] for i in links], dtype=np.float32)),
+        layers=[delta_layer("grid_noise_lden_dba", (east * east_noise_change_dba).astype(np.float32)),
+                delta_layer("grid_no2_ug_m3", (east * east_no2_change).astype(np.float32))],
+        persona_scores=dict(PERSONAS),
+    )

@@ -1,0 +1,176 @@
+"""The side panel while a preview is asked for or shown: what the draft would change, better
+and worse, before and after with units; whom it helps and whom it hurts; the keys.
+
+    panel = PreviewPanel()
+    panel.draw(draft, area, can_propose=True)
+"""
+
+from __future__ import annotations
+
+import arcade
+
+from agora.client import captions, indicators, palette
+from agora.client.drawing import Column, TextPool, fit_text, set_color
+from agora.client.drafts import Draft
+from agora.client.indicators import Change, Verdict
+from agora.client.viewport import Area
+
+PAD = 14
+GAP = 12
+PERSONA_ROW_PX = 22
+FOOTER_PX = 44
+
+VERDICT_COLORS = {
+    Verdict.BETTER: palette.BETTER_TEXT,
+    Verdict.WORSE: palette.WORSE_TEXT,
+    Verdict.CHANGED: palette.TEXT,
+    Verdict.SAME: palette.TEXT_DIM,
+}
+GROUPS = ((Verdict.WORSE, "Worse"), (Verdict.BETTER, "Better"), (Verdict.CHANGED, "Changed"))
+
+
+def hour_text(hour: float) -> str:
+    minutes = int(round(hour * 60)) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class PreviewPanel:
+    def __init__(self) -> None:
+        self.header = TextPool(9.5, bold=True)
+        self.big = TextPool(15, bold=True)
+        self.body = TextPool(10.5)
+        self.value = TextPool(10.5, bold=True)
+        self.small = TextPool(9.5)
+        self.para = TextPool(10.5, multiline=True)
+        self._pools = (self.header, self.big, self.body, self.value, self.small, self.para)
+        # What was drawn, for tests and for people reading the code: (label, values, verdict).
+        self.rows: list[tuple[str, str, Verdict]] = []
+        self.bars: list[tuple[str, float, tuple[float, float, float, float]]] = []  # persona, score, bar (l, b, w, h)
+
+    def texts(self) -> list[str]:
+        return [t.text for pool in self._pools for t in pool.used]
+
+    def draw(self, draft: Draft, area: Area, can_propose: bool) -> None:
+        for pool in self._pools:
+            pool.reset()
+        self.rows, self.bars = [], []
+        col = Column(area.left + PAD, area.bottom + area.height - PAD, area.width - 2 * PAD,
+                     area.bottom + PAD + FOOTER_PX)
+        preview = draft.preview
+        col.line(self.big.take(), "Preview of your draft", gap=4)
+        asked = draft.previewed if preview is not None else draft.asked
+        col.wrapped(self.para.take(), captions.describe_draft(asked), palette.ACCENT, gap=6, max_height=44)
+        if preview is None:
+            col.wrapped(self.para.take(), f"Simulating the town with and without it (request {draft.pending})\u2026 "
+                        "This takes a few seconds.", palette.TEXT_DIM, gap=GAP)
+            self._footer(area, "Esc  stop waiting")
+            return
+        note = (f"The town at {hour_text(preview.hour)}, with the draft against without it, both settled. "
+                "Traffic, emissions and exposure are for that hour.")
+        col.wrapped(self.para.take(), note, palette.TEXT_DIM, gap=GAP, max_height=60)
+        moved, same = indicators.changes(preview)
+        scores = indicators.personas(preview)
+        # Room for the personas below the changes, so that both always show.
+        reserve = (PERSONA_ROW_PX * len(scores) + 40) if scores else 0
+        self._changes(col, moved, same, reserve)
+        if scores:
+            self._personas(col, scores)
+        keys = ("Enter  propose it" if can_propose else "Proposals open in the propose phase") + \
+            "  \u00b7  L  map layer  \u00b7  Esc  leave the preview"
+        self._footer(area, keys)
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def _section(self, col: Column, name: str, right: str = "", color: palette.RGBA = palette.TEXT_DIM) -> None:
+        arcade.draw_line(col.left, col.y, col.left + col.width, col.y, palette.RULE, 1)
+        col.space(7)
+        label = col.line(self.header.take(), name.upper(), color, gap=6)
+        if right:
+            note = self.small.take()
+            fit_text(note, right, col.width - label.content_width - 12)
+            set_color(note, palette.TEXT_DIM)
+            note.position = (col.left + col.width - note.content_width, label.y)
+            note.draw()
+
+    def _changes(self, col: Column, moved: list[Change], same: list[Change], reserve: float) -> None:
+        if not moved:
+            self._section(col, "No indicator moves")
+            col.wrapped(self.para.take(), "The draft leaves every headline number as it reads now.", palette.TEXT_DIM,
+                        gap=GAP)
+            return
+        line_px = 19.0
+        for verdict, title in GROUPS:
+            group = [c for c in moved if c.verdict is verdict]
+            if not group:
+                continue
+            self._section(col, f"{title} ({len(group)})", "before \u2192 after", VERDICT_COLORS[verdict])
+            room = int((col.y - col.bottom - reserve - 30) // line_px)
+            shown = group if len(group) <= room else group[: max(room - 1, 0)]
+            for change in shown:
+                self._change_row(col, change)
+            if len(shown) < len(group):
+                col.line(self.small.take(), f"\u2026 and {len(group) - len(shown)} more", palette.TEXT_DIM, gap=4)
+            col.space(GAP - 4)
+        if same and col.y - col.bottom - reserve > 40:
+            names = ", ".join(c.label for c in same)
+            col.wrapped(self.para.take(), f"No change: {names}.", palette.TEXT_DIM, gap=GAP,
+                        max_height=min(40, col.y - col.bottom - reserve - 4))
+
+    def _change_row(self, col: Column, change: Change) -> None:
+        color = VERDICT_COLORS[change.verdict]
+        values = self.value.take()
+        values.text = f"{change.before} \u2192 {change.after}"
+        set_color(values, color)
+        values.position = (col.left + col.width - values.content_width, col.y)
+        values.draw()
+        label = self.body.take()
+        fit_text(label, change.label, col.width - values.content_width - 12)
+        set_color(label, palette.TEXT)
+        label.position = (col.left, col.y)
+        label.draw()
+        col.space(max(label.content_height, values.content_height) + 3)
+        self.rows.append((change.label, values.text, change.verdict))
+
+    def _personas(self, col: Column, scores: list[indicators.PersonaScore]) -> None:
+        self._section(col, "Whom it helps, whom it hurts")
+        name_w = 92.0
+        for persona in scores:
+            if col.y - col.bottom < PERSONA_ROW_PX - 4:
+                break
+            name = self.body.take()
+            fit_text(name, persona.title, name_w - 6)
+            set_color(name, palette.TEXT)
+            name.position = (col.left, col.y)
+            name.draw()
+            words = self.small.take()
+            words.text = persona.words if abs(persona.score) < 0.05 else f"{persona.words} ({persona.score:+.2f})"
+            color = VERDICT_COLORS[Verdict.BETTER if persona.score >= 0.05 else
+                                   Verdict.WORSE if persona.score <= -0.05 else Verdict.SAME]
+            set_color(words, color)
+            words.position = (col.left + col.width - words.content_width, col.y - 1)
+            words.draw()
+            # The bar fills what the name and the words leave, centred on "no effect";
+            # its ends are "a lot" (a score of 1) either way.
+            bar_left = col.left + name_w
+            bar_w = max(col.width - name_w - 160.0, 40.0)
+            half = bar_w / 2
+            mid_y = col.y - 8
+            arcade.draw_lbwh_rectangle_filled(bar_left, mid_y - 5, bar_w, 10, palette.RULE)
+            length = half * min(abs(persona.score), 1.0)
+            if persona.score >= 0:
+                box = (bar_left + half, mid_y - 5, length, 10.0)
+                fill = palette.BETTER_TEXT
+            else:
+                box = (bar_left + half - length, mid_y - 5, length, 10.0)
+                fill = palette.WORSE_TEXT
+            if length >= 1:
+                arcade.draw_lbwh_rectangle_filled(*box, fill)
+            arcade.draw_line(bar_left + half, mid_y - 8, bar_left + half, mid_y + 8, palette.TEXT_DIM, 1)
+            self.bars.append((persona.name, persona.score, box))
+            col.space(PERSONA_ROW_PX)
+
+    def _footer(self, area: Area, keys: str) -> None:
+        top = area.bottom + PAD + FOOTER_PX - 8
+        arcade.draw_line(area.left + PAD, top + 6, area.left + area.width - PAD, top + 6, palette.RULE, 1)
+        col = Column(area.left + PAD, top, area.width - 2 * PAD, area.bottom)
+        col.wrapped(self.para.take(), keys, palette.ACCENT, gap=0, max_height=FOOTER_PX - 6)
