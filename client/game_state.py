@@ -41,12 +41,18 @@ class GameState:
         self.selected: int | None = None  # the proposal open on the board
         self.approvals: set[int] = set()  # approval and budgeting methods
         self.choices: dict[int, str] = {}  # majority: yes, no or abstain by proposal
+        self.me: int | None = None  # this player's id, from the Welcome
 
     def take(self, game: p.Game, now: float) -> None:
+        """A Game message; a proposal of this player's that is new on the board opens."""
+        known = None if self.game is None else {q.id for q in self.game.proposals}
         self.game = game
         self.received_at = now
         ids = {q.id for q in game.proposals}
-        if self.selected not in ids:
+        mine = [q.id for q in game.proposals if known is not None and q.id not in known and q.author_id == self.me]
+        if mine:
+            self.selected = max(mine)
+        elif self.selected not in ids:
             self.selected = game.proposals[0].id if game.proposals else None
         # A proposal that left the ballot leaves the ballot being filled too.
         ballot = {q.id for q in self.candidates()}

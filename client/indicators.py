@@ -46,8 +46,8 @@ KNOWN: dict[str, Indicator] = {
     "mean_trip_min": Indicator("Mean car trip", "min", L, "{:,.1f}"),
     "vehicle_hours": Indicator("Time in cars", "veh\u00b7h", L),
     "vehicle_km": Indicator("Distance driven", "km", L),
-    "car_trips": Indicator("Car trips", "trips", L),
-    "unserved_trips": Indicator("Trips not made", "trips", L),
+    "car_trips": Indicator("Car trips", "", L),
+    "unserved_trips": Indicator("Trips not made", "", L),
     "mode_share_car": Indicator("Trips by car", "%", L),
     "mode_share_pt": Indicator("Trips by bus", "%", H),
     "mode_share_bike": Indicator("Trips by bike", "%", H),
@@ -56,16 +56,16 @@ KNOWN: dict[str, Indicator] = {
     "nox_kg_h": Indicator("NOx from traffic", "kg/h", L, "{:,.2f}"),
     "pm25_kg_h": Indicator("PM2.5 from traffic", "kg/h", L, "{:,.3f}"),
     # WHO Environmental Noise Guidelines (2018) for road traffic: 53 dB Lden, 45 dB Lnight.
-    "residents_above_who_lden": Indicator("People over 53 dB Lden", "people", L),
-    "residents_above_who_lnight": Indicator("People over 45 dB at night", "people", L),
+    "residents_above_who_lden": Indicator("People over 53 dB Lden", "", L),
+    "residents_above_who_lnight": Indicator("People over 45 dB at night", "", L),
     "no2_pop_weighted_ug_m3": Indicator("NO2 where people live", "\u00b5g/m\u00b3", L, "{:,.1f}"),
     # WHO Air Quality Guidelines (2021), annual means: NO2 10, PM2.5 5 ug/m3; EU 2030 limits
     # (Directive (EU) 2024/2881): NO2 20, PM2.5 10.
-    "residents_above_who_no2": Indicator("People over WHO NO2", "people", L),
-    "residents_above_eu2030_no2": Indicator("People over EU 2030 NO2", "people", L),
+    "residents_above_who_no2": Indicator("People over WHO NO2", "", L),
+    "residents_above_eu2030_no2": Indicator("People over EU 2030 NO2", "", L),
     "pm25_pop_weighted_ug_m3": Indicator("PM2.5 where people live", "\u00b5g/m\u00b3", L, "{:,.1f}"),
-    "residents_above_who_pm25": Indicator("People over WHO PM2.5", "people", L),
-    "residents_above_eu2030_pm25": Indicator("People over EU 2030 PM2.5", "people", L),
+    "residents_above_who_pm25": Indicator("People over WHO PM2.5", "", L),
+    "residents_above_eu2030_pm25": Indicator("People over EU 2030 PM2.5", "", L),
     "access_walk_all": Indicator("All needs in 15 min on foot", "%", H),
     "access_bike_all": Indicator("All needs in 15 min by bike", "%", H),
     "habitat_quality_mean": Indicator("Habitat quality", "0-1", H, "{:,.3f}"),
@@ -99,14 +99,14 @@ class PersonaScore:
 def _number(value: float, ind: Indicator) -> str:
     if ind.unit == "%":
         return f"{value * 100:,.1f}%"
-    unit = "" if ind.unit == "0-1" else f" {ind.unit}"
+    unit = "" if ind.unit in ("", "0-1") else f" {ind.unit}"
     return ind.fmt.format(value) + unit
 
 
 def _signed(delta: float, ind: Indicator) -> str:
     if ind.unit == "%":
         return f"{delta * 100:+,.1f} pp"
-    unit = "" if ind.unit == "0-1" else f" {ind.unit}"
+    unit = "" if ind.unit in ("", "0-1") else f" {ind.unit}"
     return ind.fmt.replace("{:", "{:+").format(delta) + unit
 
 

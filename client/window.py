@@ -28,6 +28,7 @@ from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
 from agora.client.preview_panel import PreviewPanel
+from agora.client.propose_dialog import ProposeDialog
 from agora.client.viewport import Viewport
 from agora.server import protocol as p
 
@@ -60,6 +61,8 @@ class PlayWindow(arcade.Window):
         self.intents = Intents(link, self.notices, self.game, self.draft)
         self.board = BoardPanel()
         self.preview_panel = PreviewPanel()
+        self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
+        self.proposing = False  # a Propose is out, awaiting its answer
         self.player_id: int | None = None
         self.city: City | None = None
         self.map_view: MapView | None = None
@@ -101,6 +104,7 @@ class PlayWindow(arcade.Window):
             case p.Welcome(snapshot=snapshot, name=name, role=role, game=game, player_id=player_id):
                 self.player = f"{name} ({role})"
                 self.player_id = player_id
+                self.game.me = player_id
                 self.show_snapshot(snapshot)
                 if game is not None:
                     self.game.take(game, now)
@@ -118,8 +122,14 @@ class PlayWindow(arcade.Window):
                 if self.draft.answer(message) and self.city is not None:
                     self.layers.take_preview(message, self.city)
                     self.repaint()
-            case p.Accepted():
+            case p.Accepted(command=command):
                 self.notices.add(captions.accepted_text(message), Kind.INFO, now)
+                if command == "propose" and self.proposing:
+                    # On the board now: the draft has served its purpose.
+                    self.proposing = False
+                    self.draft.leave()
+                    self.draft.links = []
+                    self.repaint()
             case p.Event():
                 self.notices.add(captions.event_text(message), Kind.INFO, now)
             case p.Error(message=text):
@@ -129,6 +139,7 @@ class PlayWindow(arcade.Window):
                 elif self.draft.refused(message):
                     self.notices.add(f"No preview: {text}", Kind.ERROR, now)
                 else:
+                    self.proposing = False  # the preview stays, to amend the draft and try again
                     self.notices.add(captions.error_text(message), Kind.ERROR, now)
             case ConnectionOpened():
                 pass
@@ -217,10 +228,43 @@ class PlayWindow(arcade.Window):
         self.repaint()
         return True
 
+    # -- proposing ---------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        """Enter on a preview: the dialog for the proposal's title."""
+        now = time.monotonic()
+        if not self.intents.can_propose():
+            self.notices.add("Preview a draft first (pick roads, press P), then press Enter to propose it.", Kind.INFO, now)
+        elif self.game.game is not None and not self.game.opens("propose"):
+            self.notices.add("Proposals open in the propose phase.", Kind.INFO, now)
+        else:
+            self.dialog.show(captions.describe_draft(self.draft.previewed),
+                             captions.default_title(self.draft.previewed), self.hud.map_area(*self.get_size()))
+
+    def submit_proposal(self) -> None:
+        if self.intents.propose(self.dialog.title_text(), self.dialog.why_text()):
+            self.proposing = True
+        self.dialog.hide()
+
+    def dialog_back(self) -> None:
+        self.dialog.hide()
+
     # -- input -------------------------------------------------------------------------
 
     def on_key_press(self, symbol: int, modifiers: int) -> None:
+        if self.dialog.open:
+            # Other keys are typing, for the text fields.
+            if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
+                self.submit_proposal()
+            elif symbol == arcade.key.ESCAPE:
+                self.dialog_back()
+            elif symbol == arcade.key.TAB:
+                self.dialog.next_field()
+            return
         if symbol == arcade.key.ESCAPE and self.leave():
+            return
+        if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
+            self.open_dialog()
             return
         if symbol in (arcade.key.ESCAPE, arcade.key.Q):
             self.close()
@@ -240,6 +284,8 @@ class PlayWindow(arcade.Window):
             self.intents.cast()
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
+        if self.dialog.open:
+            return
         self._press = (x, y)
         self._dragged = False
 
@@ -266,12 +312,14 @@ class PlayWindow(arcade.Window):
         self._dragged = False
 
     def on_mouse_scroll(self, x: int, y: int, scroll_x: float, scroll_y: float) -> None:
-        if self.map_viewport is not None and scroll_y:
+        if self.map_viewport is not None and scroll_y and not self.dialog.open:
             self.map_viewport.zoom_at(x, y, WHEEL_ZOOM**scroll_y)
 
     def on_resize(self, width: int, height: int) -> None:
         if self.map_viewport is not None:
             self.map_viewport.resize((width, height), self.hud.map_area(width, height))
+        if self.dialog.open:
+            self.dialog.place(self.hud.map_area(width, height))
 
     # -- drawing -----------------------------------------------------------------------
 
@@ -287,6 +335,7 @@ class PlayWindow(arcade.Window):
                 self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"))
             else:
                 self.board.draw(self.game, side, time.monotonic())
+        self.dialog.draw()
 
     def hud_screen(self) -> Screen:
         city, link, previewing = self.city, self.selected, self.draft.showing

@@ -69,7 +69,7 @@ def test_a_preview_reads_as_better_and_worse_with_units() -> None:
     car = by_label["Trips by car"]
     assert (car.before, car.after, car.delta, car.verdict) == ("58.0", "55.0%", "-3.0 pp", Verdict.BETTER)
     noise = by_label["People over 53 dB Lden"]
-    assert (noise.before, noise.after, noise.verdict) == ("2,300", "2,100 people", Verdict.BETTER)
+    assert (noise.before, noise.after, noise.delta, noise.verdict) == ("2,300", "2,100", "-200", Verdict.BETTER)
     assert by_label["NO2 where people live"].after == "15.8 µg/m³"
     # The order is the room's (getting about first); the gap and the needs one by one are not shown.
     assert [c.name for c in moved][:3] == ["mean_trip_min", "vehicle_hours", "vehicle_km"]

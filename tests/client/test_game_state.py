@@ -72,3 +72,16 @@ def test_a_majority_ballot_cycles_yes_no_abstain_and_blank() -> None:
 def test_money_and_time_as_people_read_them() -> None:
     assert [eur(x) for x in (3_000_000, 2_500_000, 84_000, 9_999, 0)] == ["€3M", "€2.50M", "€84k", "€9,999", "€0"]
     assert [clock_text(x) for x in (300.0, 59.2, 0.0, None)] == ["5:00", "1:00", "0:00", ""]
+
+
+def test_a_new_proposal_of_ones_own_opens_and_others_do_not() -> None:
+    game = GameState()
+    game.me = 1
+    game.take(towns.game(proposals=towns.three_proposals()), now=0.0)
+    game.select(2)
+    others = towns.three_proposals() + [towns.proposal(5, "Someone else's", 1_000, author="bob")]
+    game.take(towns.game(proposals=others), now=1.0)
+    assert game.selected == 2
+    own = p.ProposalInfo(6, 1, "ada", "submitted", others[0].versions, [], [], False)
+    game.take(towns.game(proposals=[*others, own]), now=2.0)
+    assert game.selected == 6

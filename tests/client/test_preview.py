@@ -95,7 +95,7 @@ def test_the_preview_shows_indicators_personas_and_the_change_on_the_map(joined,
     panel = joined.preview_panel
     rows = {label: (values, verdict) for label, values, verdict in panel.rows}
     assert rows["Mean car trip"] == ("12.3 \u2192 12.9 min", Verdict.WORSE)
-    assert rows["People over 53 dB Lden"] == ("2,300 \u2192 2,100 people", Verdict.BETTER)
+    assert rows["People over 53 dB Lden"] == ("2,300 \u2192 2,100", Verdict.BETTER)
     assert rows["Trips by car"] == ("58.0 \u2192 55.0%", Verdict.BETTER)
     texts = panel.texts()
     assert "WORSE (3)" in texts and "BETTER (6)" in texts
