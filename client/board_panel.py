@@ -33,6 +33,8 @@ STATUS_WORDS = {
     "rejected": "rejected",
     "rolled_back": "rolled back",
 }
+METHOD_WORDS = {"majority": "majority", "approval": "approval", "pb_greedy": "budget, greedy",
+                "pb_equal_shares": "budget, equal shares"}
 OPEN_WORDS = {
     "preview": "preview", "propose": "propose", "withdraw": "withdraw", "comment": "comment",
     "vote": "vote", "interventions": "edit the map", "adopt": "adoption",
@@ -181,7 +183,8 @@ class BoardPanel:
         col.space(6 + SECTION_GAP)
 
     def _result(self, col: Column, result: p.VoteResult) -> None:
-        self._section(col, "Result of the vote", f"{result.method.replace('_', ' ')}, {result.voters} voters")
+        voters = f"{result.voters} voter{'s' if result.voters != 1 else ''}"
+        self._section(col, "Result of the vote", f"{METHOD_WORDS.get(result.method, result.method)}, {voters}")
         col.wrapped(self.para.take(), result.explanation, palette.BETTER_TEXT, max_height=64, gap=SECTION_GAP)
 
     def _board(self, col: Column, game: GameState, area: Area) -> float:
