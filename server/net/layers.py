@@ -65,8 +65,9 @@ def delta_layer(board_name: str, change: np.ndarray) -> p.Layer:
     """A preview's change of one layer, whole ("planar"), named "<layer>_delta"."""
     spec = next(s for s in LAYER_SPECS if s.board == board_name)
     step = DELTA_STEPS[board_name]
-    centred = LayerSpec(board_name, f"{spec.name}_delta", f"Change in {spec.label[0].lower()}{spec.label[1:]}",
-                        spec.unit, -128.0 * step, step)
+    # "Road noise" -> "change in road noise", but "NO2" stays "NO2".
+    label = spec.label if spec.label[:2].isupper() else spec.label[0].lower() + spec.label[1:]
+    centred = LayerSpec(board_name, f"{spec.name}_delta", f"Change in {label}", spec.unit, -128.0 * step, step)
     return _planar(centred, quantise(change, centred))
 
 
