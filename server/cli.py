@@ -11,7 +11,7 @@ from agora.server import __version__
 def build_parser() -> argparse.ArgumentParser:
     from agora.client import app as client_app
     from agora.server import cli_assign, serve
-    from agora.server.world import generate
+    from agora.server.world import generate, osm_import
 
     parser = argparse.ArgumentParser(prog="agora", description="Agora: participatory city planning, played together.")
     parser.add_argument("--version", action="version", version=f"agora {__version__}")
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     world = commands.add_parser("world", help="make and inspect worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True, metavar="WORLD-COMMAND")
     generate.add_parser(world_commands)
+    osm_import.add_parser(world_commands)
     return parser
 
 
