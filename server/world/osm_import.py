@@ -150,6 +150,9 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
     extract = read_extract(path, bbox, progress.count)
     progress.done(f"read {extract.objects_read:,} objects: {len(extract.highways):,} streets and paths, "
                   f"{len(extract.areas):,} areas, {len(extract.points):,} places, {len(extract.routes):,} bus routes")
+    if bbox is not None and extract.bbox != bbox:
+        log.note("the box was cut to the extent of the data: "
+                 + ",".join(f"{v:.7f}" for v in extract.bbox) + " (west,south,east,north)")
     country = (country or extract.country or "").upper() or None
     if country is None:
         log.note("no country given or found in the extract: the default speed limits of rules/osm.toml")
@@ -185,6 +188,8 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
                              "a world needs somewhere for trips to start and end")
     side = zone_side_cells(cell_m, zone_m or rules.zones["side_m"], shape, int(rules.zones["max_zones"]))
     zone = zones(land.land_use, activity, side)
+    if zone.max() < 0:
+        raise OsmImportError("every building or place with people or jobs lies on water: no zone for demand")
     zone_node = zone_nodes(network, zone, activity, cell_m)
     progress.done(f"{lines.n_lines} bus lines, {int(zone.max()) + 1} zones of {side} x {side} cells")
 
@@ -241,7 +246,8 @@ def _count(world: World, log: ImportLog, side: int) -> None:
 
 
 def write_world(imported: Imported, out: Path, force: bool = False) -> None:
-    """Save into a temporary folder beside `out`, then move it into place."""
+    """Save into a temporary folder beside `out`, then move it into place (replacing a world
+    keeps the files the import does not write, such as its README)."""
     out = Path(out)
     if out.exists() and not force:
         raise OsmImportError(f"{out} exists already: give --force to replace it, or another --name or --out")
@@ -252,6 +258,13 @@ def write_world(imported: Imported, out: Path, force: bool = False) -> None:
         imported.world.save(tmp)
         (tmp / REPORT).write_text(imported.report(), encoding="utf-8")
         if out.exists():
+            # What the import does not write (a README, notes) stays with the world.
+            for entry in sorted(out.iterdir()):
+                if not (tmp / entry.name).exists():
+                    if entry.is_dir():
+                        shutil.copytree(entry, tmp / entry.name)
+                    else:
+                        shutil.copy2(entry, tmp / entry.name)
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / out.name)
             os.replace(tmp, out)

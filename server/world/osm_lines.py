@@ -90,8 +90,7 @@ def plan_routes(extract: Extract, rules: OsmRules, log: ImportLog) -> list[Route
     reach = rules.buses["platform_reach_m"]
     plans = []
     for route in extract.routes:
-        members = [ways[w] for w, role in route.ways
-                   if w in ways and not role.startswith(("platform", "stop"))]
+        members = [ways[w] for w in route.ways.tolist() if w in ways]
         runs: list[list[int]] = []
         if members:
             runs = _chain(members)

@@ -129,8 +129,11 @@ class _Piece:
 def _stretches(way: Way, width_m: float, height_m: float) -> list[np.ndarray]:
     """Index ranges of the way's consecutive nodes inside the box (two or more)."""
     inside = np.isfinite(way.x_m) & (way.x_m >= 0) & (way.x_m <= width_m) & (way.y_m >= 0) & (way.y_m <= height_m)
+    repeated = way.node_ids[1:] == way.node_ids[:-1]
+    if inside.all() and not repeated.any():
+        return [np.arange(way.node_ids.size)] if way.node_ids.size >= 2 else []
     keep = inside.copy()
-    keep[1:] &= way.node_ids[1:] != way.node_ids[:-1]  # a node repeated in a row
+    keep[1:] &= ~repeated  # a node repeated in a row
     idx = np.nonzero(keep)[0]
     # A stretch breaks where a node outside the box (or missing) lies between two kept ones.
     run = np.cumsum(~inside)[idx]
@@ -141,21 +144,30 @@ def build_network(ways: list[Way], rules: OsmRules, country: str | None, box_m: 
                   protected: set[int], log: ImportLog) -> RoadNetwork:
     width_m, height_m = box_m
     stretches: list[tuple[int, np.ndarray, RoadSpec]] = []  # (way index, node ids, spec)
-    xy: dict[int, tuple[float, float]] = {}
+    coords: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    # Ways with the same tags (but their names) mean the same: each meaning is worked out once.
+    meanings: dict[tuple[tuple[str, str], ...], tuple[RoadSpec | None, ImportLog]] = {}
     for w, way in enumerate(ways):
-        spec = road_spec(way.tags, rules, country, log)
+        key = tuple(sorted((k, v) for k, v in way.tags.items() if k != "name"))
+        meaning = meanings.get(key)
+        if meaning is None:
+            own = ImportLog()
+            meaning = meanings[key] = (road_spec(way.tags, rules, country, own), own)
+        spec = meaning[0]
+        log.merge(meaning[1])
         if spec is None:
             continue
         parts = _stretches(way, width_m, height_m)
         if not parts:
             log.drop("ways", "no two consecutive nodes inside the box")
         for part in parts:
-            ids = way.node_ids[part]
-            stretches.append((w, ids, spec))
-            for i, k in zip(ids.tolist(), part.tolist()):
-                xy.setdefault(i, (float(way.x_m[k]), float(way.y_m[k])))
+            stretches.append((w, way.node_ids[part], spec))
+            coords.append((way.node_ids[part], way.x_m[part], way.y_m[part]))
     if not stretches:
         raise OsmImportError("the extract has no streets inside the box: no highway=* way to travel on")
+    known, first = np.unique(np.concatenate([c[0] for c in coords]), return_index=True)
+    known_x = np.concatenate([c[1] for c in coords])[first]
+    known_y = np.concatenate([c[2] for c in coords])[first]
 
     # 1. Cut at junctions, stretch ends and protected nodes.
     all_ids = np.concatenate([ids for _, ids, _ in stretches])
@@ -240,11 +252,11 @@ def build_network(ways: list[Way], rules: OsmRules, country: str | None, box_m: 
     for k in order.tolist():
         piece = pieces[link_piece[k]]
         link_osm_nodes.append(piece.ids if src[k] == piece.a and dst[k] == piece.b else piece.ids[::-1].copy())
-    length = np.array([_length(ids, xy) for ids in link_osm_nodes], dtype=np.float64)
-    coords = np.array([xy[int(i)] for i in node_osm[used]], dtype=np.float64).reshape(-1, 2)
+    length = _lengths(link_osm_nodes, known, known_x, known_y)
+    where = np.searchsorted(known, node_osm[used])
     network = Network(
-        node_x_m=coords[:, 0].copy(),
-        node_y_m=coords[:, 1].copy(),
+        node_x_m=known_x[where],
+        node_y_m=known_y[where],
         link_from=node_new[link_from[order]].astype(np.int32),
         link_to=node_new[link_to[order]].astype(np.int32),
         length_m=np.maximum(np.round(length, 2), 0.01),
@@ -267,9 +279,14 @@ def build_network(ways: list[Way], rules: OsmRules, country: str | None, box_m: 
     )
 
 
-def _length(ids: np.ndarray, xy: dict[int, tuple[float, float]]) -> float:
-    pts = np.array([xy[int(i)] for i in ids], dtype=np.float64)
-    return float(np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1])).sum())
+def _lengths(chains: list[np.ndarray], known: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Length (m) along each chain of OSM node ids; `known` sorted ids with their x, y."""
+    sizes = np.array([c.size for c in chains], dtype=np.int64)
+    at = np.searchsorted(known, np.concatenate(chains))
+    run = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x[at]), np.diff(y[at])))])
+    starts = np.cumsum(sizes) - sizes
+    out: np.ndarray = run[starts + sizes - 1] - run[starts]
+    return out
 
 
 def _split_at_middle(piece: _Piece, keep: set[int]) -> list[_Piece]:

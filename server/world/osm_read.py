@@ -6,8 +6,9 @@ world is built from, projected onto the world's frame and sorted by OSM id.
     extract.highways[0].tags["highway"], extract.highways[0].x_m
 
 One pass over the file (osmium keeps the node locations and assembles multipolygons);
-untagged nodes never reach Python. Everything is sorted by OSM id afterwards, so the
-result does not depend on the order of the file's blocks.
+of the nodes only shops, amenities and health care reach Python, and of the tags only
+those the import reads. Everything is sorted by OSM id afterwards, so the result does not
+depend on the order of the file's blocks.
 
 Frame: x east and y north in metres from the south-west corner of the bounding box, an
 equirectangular projection scaled at the box's middle latitude with the WGS84 ellipsoid's
@@ -19,6 +20,7 @@ so that the world's hash does not depend on the last bit of a platform's libm.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,10 +34,18 @@ from agora.server.world.osm_rules import OsmImportError
 AREA_KEYS = ("building", "landuse", "leisure", "natural", "water", "waterway", "amenity", "shop",
              "healthcare", "place", "highway")
 POINT_KEYS = ("shop", "amenity", "healthcare")
+# The tags the import reads (a key is kept when it, or its part before ':', is listed): a
+# city's worth of names in forty languages would otherwise fill the memory.
+STREET_FAMILIES = frozenset({"highway", "lanes", "maxspeed", "oneway", "junction", "service", "motorroad", "access",
+                             "vehicle", "motor_vehicle", "motorcar", "psv", "bus", "bicycle", "foot", "cycleway",
+                             "busway", "area", "natural"})
+AREA_TAGS = frozenset(AREA_KEYS) | {"building:levels", "height", "area", "office", "capacity", "name"}
+POINT_TAGS = frozenset(POINT_KEYS) | {"capacity", "name"}
 _WGS84_A = 6378137.0
 _WGS84_E2 = 0.00669437999014
 
 BBox = tuple[float, float, float, float]  # west, south, east, north in degrees
+_NONE = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ class Way:
     osm_id: int
     tags: dict[str, str]
     node_ids: np.ndarray  # int64[n]
-    lon: np.ndarray  # float64[n]; nan where the extract lacks the node
+    lon: np.ndarray  # float64[n]; nan where the extract lacks the node (emptied once projected)
     lat: np.ndarray
     x_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # set by project()
     y_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -77,7 +87,7 @@ class Way:
 class Area:
     osm_id: int  # osmium's area id: way id x 2, relation id x 2 + 1
     tags: dict[str, str]
-    rings: list[tuple[np.ndarray, np.ndarray]]  # (lon, lat) per ring, outer and inner: even-odd fill
+    rings: list[tuple[np.ndarray, np.ndarray]]  # (lon, lat) per ring, outer and inner: even-odd fill (emptied once projected)
     xy: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # set by project()
 
 
@@ -95,7 +105,7 @@ class Point:
 class Route:
     osm_id: int
     tags: dict[str, str]
-    ways: list[tuple[int, str]]  # (way id, role) in the relation's order
+    ways: np.ndarray  # int64 way ids in the relation's order (its platform and stop ways left out)
     stops: list[tuple[int, str, float, float]]  # (node id, role, x_m, y_m) of the stop and platform nodes
 
 
@@ -112,15 +122,43 @@ class Extract:
     objects_read: int
 
 
-def _tags(obj: Any) -> dict[str, str]:
-    return {t.k: t.v for t in obj.tags}
+def _tags(obj: Any, keys: frozenset[str] | None = None, families: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The object's tags: all, or those whose key is in `keys` or starts with one of
+    `families` and a ':' (lanes:forward, maxspeed:backward, oneway:bicycle...)."""
+    if keys is None:
+        return {t.k: t.v for t in obj.tags}
+    return {t.k: t.v for t in obj.tags if t.k in keys or t.k.split(":", 1)[0] in families}
 
 
 def _way(obj: Any) -> Way:
-    ids = np.fromiter((n.ref for n in obj.nodes), dtype=np.int64)
-    lon = np.array([n.location.lon if n.location.valid() else math.nan for n in obj.nodes], dtype=np.float64)
-    lat = np.array([n.location.lat if n.location.valid() else math.nan for n in obj.nodes], dtype=np.float64)
-    return Way(int(obj.id), _tags(obj), ids, lon, lat)
+    refs = [(n.ref, n.location) for n in obj.nodes]
+    ids = np.array([r for r, _ in refs], dtype=np.int64)
+    lon = np.array([loc.lon if loc.valid() else math.nan for _, loc in refs], dtype=np.float64)
+    lat = np.array([loc.lat if loc.valid() else math.nan for _, loc in refs], dtype=np.float64)
+    return Way(int(obj.id), _tags(obj, frozenset({"name"}), STREET_FAMILIES), ids, lon, lat)
+
+
+def _project_all(projection: Projection, lons: list[np.ndarray], lats: list[np.ndarray]
+                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Project many arrays in one call; the pieces come back in order."""
+    if not lons:
+        return [], []
+    cut = np.cumsum([a.size for a in lons])[:-1]
+    x, y = projection(np.concatenate(lons), np.concatenate(lats))
+    return np.split(x, cut), np.split(y, cut)
+
+
+def _members(obj: Any) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """A route's ways (int64, in order; platform and stop ways left out) and its stop nodes."""
+    ways: list[int] = []
+    stops: list[tuple[int, str]] = []
+    for m in obj.members:
+        role = m.role
+        if m.type == "w" and not role.startswith(("platform", "stop")):
+            ways.append(m.ref)
+        elif m.type == "n" and (role.startswith(("stop", "platform")) or role == ""):
+            stops.append((m.ref, sys.intern(role)))
+    return np.array(ways, dtype=np.int64), stops
 
 
 def _rings(obj: Any) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -160,8 +198,8 @@ def read_extract(path: Path, bbox: BBox | None = None,
     extent of its streets and areas)."""
     if not path.is_file():
         raise OsmImportError(f"{path} does not exist or is not a file")
-    untagged_nodes = osmium.filter.EmptyTagFilter()
-    untagged_nodes.enable_for(osmium.osm.NODE)
+    place_nodes = osmium.filter.KeyFilter(*POINT_KEYS)
+    place_nodes.enable_for(osmium.osm.NODE)
     street_ways = osmium.filter.KeyFilter("highway", "natural")
     street_ways.enable_for(osmium.osm.WAY)
     route_relations = osmium.filter.TagFilter(("route", "bus"), ("boundary", "administrative"))
@@ -169,13 +207,13 @@ def read_extract(path: Path, bbox: BBox | None = None,
     processor = (
         osmium.FileProcessor(str(path)).with_locations()
         .with_areas(osmium.filter.KeyFilter(*AREA_KEYS))
-        .with_filter(untagged_nodes).with_filter(street_ways).with_filter(route_relations)
+        .with_filter(place_nodes).with_filter(street_ways).with_filter(route_relations)
     )
     highways: list[Way] = []
     coastlines: list[Way] = []
     areas: list[Area] = []
     points: list[Point] = []
-    relations: list[tuple[int, dict[str, str], list[tuple[str, int, str]]]] = []
+    relations: list[tuple[int, dict[str, str], np.ndarray, list[tuple[int, str]]]] = []
     countries: list[tuple[int, str]] = []
     seen = 0
     try:
@@ -184,8 +222,7 @@ def read_extract(path: Path, bbox: BBox | None = None,
             if progress is not None and seen % 20000 == 0:
                 progress(seen)
             if isinstance(obj, osmium.osm.Node):
-                if any(k in obj.tags for k in POINT_KEYS):
-                    points.append(Point(int(obj.id), _tags(obj), obj.location.lon, obj.location.lat))
+                points.append(Point(int(obj.id), _tags(obj, POINT_TAGS), obj.location.lon, obj.location.lat))
             elif isinstance(obj, osmium.osm.Way):
                 if "highway" in obj.tags and obj.tags.get("area") != "yes":
                     highways.append(_way(obj))
@@ -194,14 +231,13 @@ def read_extract(path: Path, bbox: BBox | None = None,
             elif isinstance(obj, osmium.osm.Relation):
                 tags = _tags(obj)
                 if tags.get("route") == "bus":
-                    relations.append((int(obj.id), tags,
-                                      [(m.type, int(m.ref), m.role) for m in obj.members]))
+                    relations.append((int(obj.id), tags, *_members(obj)))
                 elif tags.get("admin_level") == "2" and "ISO3166-1" in tags:
                     countries.append((int(obj.id), tags["ISO3166-1"].upper()))
             elif isinstance(obj, osmium.osm.Area):
                 rings = _rings(obj)
                 if rings:
-                    area = Area(int(obj.id), _tags(obj), rings)
+                    area = Area(int(obj.id), _tags(obj, AREA_TAGS), rings)
                     areas.append(area)
                     if any(k in area.tags for k in POINT_KEYS):
                         lon, lat = _ring_centroid(*rings[0])
@@ -217,27 +253,34 @@ def read_extract(path: Path, bbox: BBox | None = None,
     locations = processor.node_location_storage
     assert locations is not None  # with_locations() above
     routes = []
-    for osm_id, route_tags, members in sorted(relations):
-        ways = [(ref, role) for kind, ref, role in members if kind == "w"]
-        stops = []
-        for kind, ref, role in members:
-            if kind != "n" or not (role.startswith("stop") or role.startswith("platform") or role == ""):
-                continue
+    for osm_id, route_tags, way_ids, stop_nodes in sorted(relations, key=lambda r: r[0]):
+        found: list[tuple[int, str, float, float]] = []
+        for ref, role in stop_nodes:
             try:
                 where = locations.get(ref)
             except KeyError:
                 continue
             if where.valid():
-                x, y = projection(np.array([where.lon]), np.array([where.lat]))
-                stops.append((ref, role, float(x[0]), float(y[0])))
-        routes.append(Route(osm_id, route_tags, ways, stops))
-    for way in (*highways, *coastlines):
-        way.x_m, way.y_m = projection(way.lon, way.lat)
+                found.append((ref, role, where.lon, where.lat))
+        x, y = projection(np.array([f[2] for f in found]), np.array([f[3] for f in found]))
+        stops = [(ref, role, float(sx), float(sy)) for (ref, role, _, _), sx, sy in zip(found, x, y)]
+        routes.append(Route(osm_id, route_tags, way_ids, stops))
+    # Project, and let the degrees go: the rest of the import works in metres.
+    lines = [*highways, *coastlines]
+    xs, ys = _project_all(projection, [w.lon for w in lines], [w.lat for w in lines])
+    for way, x, y in zip(lines, xs, ys):
+        way.x_m, way.y_m = x, y
+        way.lon = way.lat = _NONE
+    rings = [ring for area in areas for ring in area.rings]
+    xs, ys = _project_all(projection, [r[0] for r in rings], [r[1] for r in rings])
+    at = 0
     for area in areas:
-        area.xy = [projection(lon, lat) for lon, lat in area.rings]
-    for point in points:
-        x, y = projection(np.array([point.lon]), np.array([point.lat]))
-        point.x_m, point.y_m = float(x[0]), float(y[0])
+        area.xy = list(zip(xs[at:at + len(area.rings)], ys[at:at + len(area.rings)]))
+        at += len(area.rings)
+        area.rings = []
+    x, y = projection(np.array([p.lon for p in points]), np.array([p.lat for p in points]))
+    for point, px, py in zip(points, x.tolist(), y.tolist()):
+        point.x_m, point.y_m = px, py
     return Extract(
         highways=sorted(highways, key=lambda w: w.osm_id),
         coastlines=sorted(coastlines, key=lambda w: w.osm_id),
@@ -267,7 +310,8 @@ def _choose_bbox(given: BBox | None, header: Any, highways: list[Way], areas: li
             raise OsmImportError(
                 f"--bbox {','.join(f'{v:g}' for v in given)} lies outside the data, which covers "
                 f"{data[0]:.5f},{data[1]:.5f},{data[2]:.5f},{data[3]:.5f} (west,south,east,north)")
-        return given
+        # Cut to the data: a box larger than the extract would only add empty cells.
+        return (max(given[0], data[0]), max(given[1], data[1]), min(given[2], data[2]), min(given[3], data[3]))
     if header.valid():
         # The file's box, cut to its data (a header may declare a box far larger than the extract).
         box = (max(header.bottom_left.lon, data[0]), max(header.bottom_left.lat, data[1]),

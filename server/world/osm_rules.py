@@ -91,6 +91,11 @@ class ImportLog:
         if n:
             self.dropped[f"{what}: {why}"] += n
 
+    def merge(self, other: ImportLog) -> None:
+        """Add another log's defaults and drops (its counts and notes stay its own)."""
+        self.defaults.update(other.defaults)
+        self.dropped.update(other.dropped)
+
     def note(self, text: str) -> None:
         self.notes.append(text)
 

@@ -205,6 +205,8 @@ def test_a_failed_import_leaves_no_folder(tmp_path: Path, town: Path, monkeypatc
     with pytest.raises(OsmImportError, match="exists already"):
         write_world(imported, out)
     assert main(["world", "import-osm", str(town), "--name", "town", "--out", str(out), "--cell", "10"]) == 2
+    (out / "README.md").write_text("Our town")
     assert main(["world", "import-osm", str(town), "--name", "town", "--out", str(out), "--cell", "10", "--force"]) == 0
     assert sorted(p.name for p in out.parent.iterdir()) == ["town"]
+    assert (out / "README.md").read_text() == "Our town"
     assert World.load(out).meta.attribution.startswith("© OpenStreetMap contributors")
