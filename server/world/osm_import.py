@@ -153,6 +153,9 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
     if bbox is not None and extract.bbox != bbox:
         log.note("the box was cut to the extent of the data: "
                  + ",".join(f"{v:.7f}" for v in extract.bbox) + " (west,south,east,north)")
+    for key, n in sorted(extract.cut_areas.items()):
+        log.drop(f"areas ({key}=*)", "cut open by the extract's edge (osmium extract --strategy smart keeps "
+                 "them whole)", n)
     country = (country or extract.country or "").upper() or None
     if country is None:
         log.note("no country given or found in the extract: the default speed limits of rules/osm.toml")

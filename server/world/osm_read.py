@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -120,6 +121,7 @@ class Extract:
     bbox: BBox
     projection: Projection
     objects_read: int
+    cut_areas: Counter[str]  # closed ways cut by the extract's edge (no area made of them), by key
 
 
 def _tags(obj: Any, keys: frozenset[str] | None = None, families: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -200,7 +202,7 @@ def read_extract(path: Path, bbox: BBox | None = None,
         raise OsmImportError(f"{path} does not exist or is not a file")
     place_nodes = osmium.filter.KeyFilter(*POINT_KEYS)
     place_nodes.enable_for(osmium.osm.NODE)
-    street_ways = osmium.filter.KeyFilter("highway", "natural")
+    street_ways = osmium.filter.KeyFilter(*AREA_KEYS)
     street_ways.enable_for(osmium.osm.WAY)
     route_relations = osmium.filter.TagFilter(("route", "bus"), ("boundary", "administrative"))
     route_relations.enable_for(osmium.osm.RELATION)
@@ -215,6 +217,7 @@ def read_extract(path: Path, bbox: BBox | None = None,
     points: list[Point] = []
     relations: list[tuple[int, dict[str, str], np.ndarray, list[tuple[int, str]]]] = []
     countries: list[tuple[int, str]] = []
+    cut_areas: Counter[str] = Counter()
     seen = 0
     try:
         for obj in processor:
@@ -228,6 +231,9 @@ def read_extract(path: Path, bbox: BBox | None = None,
                     highways.append(_way(obj))
                 elif obj.tags.get("natural") == "coastline":
                     coastlines.append(_way(obj))
+                elif obj.is_closed() and not all(n.location.valid() for n in obj.nodes):
+                    # A closed way the extract's edge cuts: osmium can make no area of it.
+                    cut_areas[next(k for k in AREA_KEYS if k in obj.tags)] += 1
             elif isinstance(obj, osmium.osm.Relation):
                 tags = _tags(obj)
                 if tags.get("route") == "bus":
@@ -291,6 +297,7 @@ def read_extract(path: Path, bbox: BBox | None = None,
         bbox=box,
         projection=projection,
         objects_read=seen,
+        cut_areas=cut_areas,
     )
 
 
