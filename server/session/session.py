@@ -11,14 +11,16 @@
 World edits apply at the next tick; game commands (game.py) at once, at the current tick,
 and the edits an adoption or a rollback returns at the next tick. The session does no I/O:
 the network layer owns the task that calls it, the store keeps the orders. Replay is the
-same calls in the same order (see `replay`).
+same calls in the same order (see `Replay`); from a snapshot it is the same orders with the
+ticks before the snapshot only applied to the town (`skip`), then the snapshot's
+simulation arrays loaded (`restore`).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -29,7 +31,7 @@ from agora.server.session.game import TIMER, Game, Outcome
 from agora.server.session.players import Player, PlayerId, Role, Roster, new_join_code
 from agora.server.session.rulesets import RuleSet, bundled
 from agora.server.world import edits
-from agora.server.world.simulation import Simulation
+from agora.server.world.simulation import Simulation, world_board
 from agora.server.world.world import World
 
 
@@ -160,11 +162,26 @@ class Session:
                 f"game order {order.seq} at tick {order.tick} is stale: expected seq {self.last_seq + 1}, tick {self.tick}"
             )
         self.game = staged.game
-        for command in staged.outcome.world_commands:
+        return self._kept(order, staged.outcome)
+
+    def perform_logged(self, order: Order) -> Outcome:
+        """A logged game command, performed on the game itself (no copy: for replays, where a
+        refusal means the log does not replay and the session is given up)."""
+        if order.seq != self.last_seq + 1 or order.tick != self.tick:
+            raise ValueError(
+                f"game order {order.seq} at tick {order.tick} is stale: expected seq {self.last_seq + 1}, tick {self.tick}"
+            )
+        assert isinstance(order.command, p.GameCommand)
+        outcome = self.game.perform(self.player(order.player_id), order.command, tick=self.tick,
+                                    world=self._planned, roster=self.roster)
+        return self._kept(order, outcome)
+
+    def _kept(self, order: Order, outcome: Outcome) -> Outcome:
+        for command in outcome.world_commands:
             edits.apply(self._planned, command)
             self.pending.append(Order(order.seq, self.tick + 1, order.player_id, order.player_name, command))
         self.last_seq = order.seq
-        return staged.outcome
+        return outcome
 
     def advance(self) -> list[Applied]:
         """Apply the orders due at the next tick, then simulate it. Returns what applied."""
@@ -178,6 +195,31 @@ class Session:
         self.sim.step()
         return applied
 
+    def skip(self) -> list[Applied]:
+        """As advance, without simulating the tick: the orders due change the town and the
+        clock moves on. Only for catching up with a snapshot, whose simulation arrays
+        `restore` loads once its tick is reached."""
+        due, self.pending = self.pending, []
+        applied = [Applied(order, edits.apply(self.world, order.command)) for order in due
+                   if not isinstance(order.command, p.GameCommand)]
+        if applied:
+            self.world_version += 1
+        self.sim.tick += 1
+        return applied
+
+    def sim_arrays(self) -> dict[str, np.ndarray]:
+        """What the simulation keeps beyond the world's own arrays: every module's state (and
+        the hour of the last tick). With the world, everything the next tick goes on from."""
+        from_world = world_board(self.world)
+        return {name: array for name, array in self.sim.board.items() if name not in from_world}
+
+    def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Load a snapshot's `sim_arrays`, the town being as it was at the snapshot's tick
+        (brought there by `skip`): the next advance goes on exactly as the live session did."""
+        self.sim.refresh()
+        self.sim.board.update(arrays)
+        self.published = self.world.copy()
+
     def state_hash(self) -> str:
         """The town and the simulation, and the game (game.Game.state_hash) beside them."""
         both = f"{self.sim.state_hash()}:{self.game.state_hash()}"
@@ -190,51 +232,126 @@ class Session:
 
 @dataclass(frozen=True)
 class Joined:
-    """A player as the log keeps them: who, and how many orders were logged before they joined."""
+    """A player as the log keeps them: who, their reconnect token (empty in logs from before
+    tokens were kept), and how many orders were logged before they joined."""
 
     id: PlayerId
     name: str
     role: Role
     after_seq: int = 0
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class SimState:
+    """A snapshot's simulation arrays (Session.sim_arrays) at the end of its tick."""
+
+    tick: int
+    arrays: Mapping[str, np.ndarray]
+
+
+class ReplayError(ValueError):
+    """The log does not replay: an order is refused, or an edit fails at its tick (the log was
+    altered, or the code that made it differs). Names the tick and, if known, the order."""
+
+    def __init__(self, tick: int, message: str, order: Order | None = None) -> None:
+        where = f"tick {tick}"
+        if order is not None:
+            where += f", order {order.seq} ({p.tag_of(order.command)} at tick {order.tick} by {order.player_name})"
+        super().__init__(f"the log does not replay at {where}: {message}")
+        self.tick = tick
+        self.order = order
+
+
+class Replay:
+    """A session re-run from its initial world and its ordered log, forward in steps.
+
+        again = Replay(Session(...), log.orders(sid), log.players(sid))
+        again.run_to(60)             # tick 60, and the game commands logged after it
+        again.run_to(120, seq=41)    # on to tick 120, with the orders up to seq 41 only
+
+    `players` rebuild the roster, each before the first order logged after they joined (their
+    ids must come out the same). From a snapshot (`start`), the ticks before it only apply
+    the orders to the town (Session.skip) and its tick loads the simulation's arrays.
+    `each_tick(session)` is called after every tick simulated or loaded, before the game
+    commands logged after it: where the live server took its snapshots.
+    """
+
+    def __init__(self, session: Session, orders: Iterable[Order], players: Iterable[Joined] = (), *,
+                 start: SimState | None = None, each_tick: Callable[[Session], None] | None = None) -> None:
+        self.session = session
+        self._queue = sorted(orders, key=lambda o: o.seq)
+        self._joins = sorted(players, key=lambda j: j.id)
+        self._i = self._j = 0
+        self._start = start
+        self._each_tick = each_tick
+
+    def run_to(self, tick: int, seq: int | None = None) -> Session:
+        """Replay on to `tick` (and the game commands logged after it), applying the orders
+        up to `seq` only if given. Raises ReplayError if an order does not replay."""
+        session = self.session
+        if tick < session.tick:
+            raise ValueError(f"a replay runs forward: it is at tick {session.tick}, not before {tick}")
+        while True:
+            while self._due(seq):
+                self._apply(self._queue[self._i])
+                self._i += 1
+            if session.tick >= tick:
+                break
+            self._step()
+        while self._j < len(self._joins) and (seq is None or self._joins[self._j].after_seq <= seq):
+            self._rejoin()
+        return session
+
+    def _due(self, seq: int | None) -> bool:
+        if self._i >= len(self._queue):
+            return False
+        order = self._queue[self._i]
+        if seq is not None and order.seq > seq:
+            return False
+        # An edit logged for a tick already past is due too, so that schedule() refuses it
+        # rather than the replay passing over it and every order after it.
+        return order.tick <= self.session.tick + 1 if order.is_edit else order.tick <= self.session.tick
+
+    def _apply(self, order: Order) -> None:
+        session = self.session
+        while self._j < len(self._joins) and self._joins[self._j].after_seq < order.seq:
+            self._rejoin()
+        try:
+            if order.is_edit:
+                session.schedule(order)
+            else:
+                session.perform_logged(order)
+        except CommandError as exc:
+            raise ReplayError(session.tick, f"refused ({exc.code}): {exc.message}", order) from exc
+        except (ValueError, KeyError) as exc:  # an edit refused (EditError has a code) or an unknown player
+            code = getattr(exc, "code", None)
+            raise ReplayError(session.tick, f"refused ({code}): {exc}" if code else str(exc), order) from exc
+
+    def _step(self) -> None:
+        session, start = self.session, self._start
+        try:
+            if start is not None and session.tick < start.tick:
+                session.skip()
+                if session.tick < start.tick:
+                    return
+                session.restore(start.arrays)
+            else:
+                session.advance()
+        except ValueError as exc:  # an edit that validated when scheduled but not when applied
+            raise ReplayError(session.tick + 1, str(exc)) from exc
+        if self._each_tick is not None:
+            self._each_tick(session)
+
+    def _rejoin(self) -> None:
+        joined = self._joins[self._j]
+        player = self.session.roster.add(joined.name, joined.role, token=joined.token or None)
+        if player.id != joined.id:
+            raise ValueError(f"the log's player {joined.id} ({joined.name}) came back as {player.id}: players are missing")
+        self._j += 1
 
 
 def replay(session: Session, orders: Iterable[Order], to_tick: int, players: Iterable[Joined] = ()) -> Session:
     """Re-run a session from its initial world and its ordered log up to `to_tick`, and the
-    game commands logged after that tick's simulation. `players` rebuild the roster, each
-    before the first order logged after they joined (their ids must come out the same)."""
-    queue = sorted(orders, key=lambda o: o.seq)
-    joins = sorted(players, key=lambda j: j.id)
-    i = j = 0
-
-    def due() -> bool:
-        if i >= len(queue):
-            return False
-        order = queue[i]
-        return order.tick == session.tick + 1 if order.is_edit else order.tick <= session.tick
-
-    while True:
-        while due():
-            order = queue[i]
-            while j < len(joins) and joins[j].after_seq < order.seq:
-                _rejoin(session, joins[j])
-                j += 1
-            if order.is_edit:
-                session.schedule(order)
-            else:
-                assert isinstance(order.command, p.GameCommand)
-                staged = session.stage(session.player(order.player_id), order.command)
-                session.commit(staged)
-            i += 1
-        if session.tick >= to_tick:
-            break
-        session.advance()
-    while j < len(joins):
-        _rejoin(session, joins[j])
-        j += 1
-    return session
-
-
-def _rejoin(session: Session, joined: Joined) -> None:
-    player = session.roster.add(joined.name, joined.role)
-    if player.id != joined.id:
-        raise ValueError(f"the log's player {joined.id} ({joined.name}) came back as {player.id}: players are missing")
+    game commands logged after that tick's simulation (see Replay)."""
+    return Replay(session, orders, players).run_to(to_tick)
