@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -22,8 +23,14 @@ from agora.server.net.runner import SessionRunner
 from agora.server.session.rulesets import RuleSet
 from agora.server.session.session import Session
 from agora.server.store.eventlog import EventLog
+from agora.server.store.snapshots import SNAPSHOT_EVERY_TICKS
 from agora.server.world.simulation import warm_up
 from agora.server.world.world import World, resolve_world
+
+# As `agora` does (server/cli.py): OpenMP's idle threads wait without spinning, so that the
+# parallel kernels do not crawl on cores shared with other work. Read when the first
+# parallel kernel loads the runtime, after this.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -75,18 +82,21 @@ class _ServerThread(threading.Thread):
 @contextlib.contextmanager
 def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
                 previews: PreviewService | None = None, rules: RuleSet | None = None,
-                live_edits: bool = True) -> Iterator[LiveServer]:
+                live_edits: bool = True, snapshot_every: int = SNAPSHOT_EVERY_TICKS) -> Iterator[LiveServer]:
     """A real uvicorn server on a free loopback port with one session on `world` (the
-    workshop's rules unless given), a facilitator, and its log in the SQLite file `db`."""
+    workshop's rules unless given), a facilitator, and its log in the SQLite file `db`
+    (a snapshot every `snapshot_every` ticks)."""
     warm_up(world)  # compile every kernel path first, as `agora serve` does: a cold numba
     # cache (always, in CI) would otherwise compile during the first ticks, holding the GIL
     session = Session("test", world, code="TESTME", rules=rules, live_edits=live_edits)
     eventlog = EventLog(db)
-    eventlog.open_session(session, world.state_hash())
+    eventlog.open_session(session, world.state_hash(), tick_seconds)
     facilitator = session.add_facilitator()
     eventlog.add_player(session.id, facilitator, session.last_seq)
     session.advance()  # compile and settle before players arrive, as `agora serve` does
-    runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds, previews=previews)
+    eventlog.save_progress(session)
+    runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds, previews=previews,
+                           snapshot_every=snapshot_every)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -1,6 +1,8 @@
 """The one asyncio task that owns a session: it takes messages from connection handlers,
 ticks on time, runs the phase timer, logs accepted orders before anyone hears of them, and
-broadcasts.
+broadcasts. After every tick it saves the tick reached and, every SNAPSHOT_EVERY_TICKS, a
+snapshot (store/snapshots.py), both before the tick is broadcast; `drain()` stops it at a
+tick boundary and tells the clients why their connection closes.
 
 Every message is checked against the sender's role, the facilitator's moderation and the
 phase (session/game.py, session/roles.py) before it is logged. World edits apply at the
@@ -29,21 +31,29 @@ from agora.server.session.players import Player, Role
 from agora.server.session.game import TIMER
 from agora.server.session.session import Applied, Order, Session
 from agora.server.store.eventlog import EventLog
+from agora.server.store.snapshots import SNAPSHOT_EVERY_TICKS, Snapshot, take
 
 log = logging.getLogger("agora.net")
 MAX_DRAFT = 50  # interventions in one draft
+# What a client reads, and the websocket's close code (1012: service restart), when the
+# server stops cleanly.
+STOPPING = p.Error("server_stopping", "The server is stopping; the session is saved. "
+                   "Reconnect with your token when it is back.")
+CLOSE_RESTART = 1012
 
 
 class SessionRunner:
     def __init__(self, session: Session, eventlog: EventLog, tick_seconds: float,
-                 previews: PreviewService | None = None) -> None:
+                 previews: PreviewService | None = None, snapshot_every: int = SNAPSHOT_EVERY_TICKS) -> None:
         self.session = session
+        self.snapshot_every = snapshot_every
         self.previews = previews
         self._preview_hour = PreviewSettings.bundled().hour
         self._tasks: set[asyncio.Task[None]] = set()
         self.eventlog = eventlog
         self.tick_seconds = tick_seconds
-        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None]] = asyncio.Queue()
+        # None wakes the task to stop (drain); (client, None): the client left.
+        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None] | None] = asyncio.Queue()
         self.clients: set[Client] = set()
         self.paused = False  # the server's own hold on ticks (the facilitator's is the game clock's)
         self._timer_retry_at = 0.0  # a phase change the log refused is tried again from then
@@ -51,6 +61,7 @@ class SessionRunner:
         self.layers = LayerFeed()
         self.layers.commit(self.layers.prepare(session.sim.board))
         self._task: asyncio.Task[None] | None = None
+        self._draining = False
 
     # -- called by connection handlers: enqueue only -----------------------------------
 
@@ -71,6 +82,25 @@ class SessionRunner:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"session-{self.session.id}")
+
+    async def drain(self) -> None:
+        """Stop cleanly: finish the tick under way, save the tick reached, tell every client
+        that the server is stopping and close their connections (1012), then stop."""
+        self._draining = True
+        self.inbox.put_nowait(None)
+        if self._task is not None:
+            try:
+                await asyncio.shield(self._task)  # run() returns once the tick under way is done
+            except Exception:
+                log.exception("session %s stopped with an error", self.session.id)
+        self._save_progress()
+        for client in list(self.clients):
+            client.send(STOPPING)
+            client.close_after_flush(CLOSE_RESTART)
+        senders = [client.sender for client in self.clients]
+        if senders:
+            await asyncio.wait(senders, timeout=2.0)
+        await self.stop()
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -103,11 +133,13 @@ class SessionRunner:
         loop = asyncio.get_running_loop()
         last = loop.time()
         next_tick = last + self.tick_period()
-        while True:
+        while not self._draining:
             wake = min(next_tick, max(last + self._phase_left(), self._timer_retry_at))
             try:
-                client, message = await asyncio.wait_for(self.inbox.get(), max(0.0, wake - loop.time()))
-                self._handle(client, message)
+                item = await asyncio.wait_for(self.inbox.get(), max(0.0, wake - loop.time()))
+                if item is None:
+                    continue
+                self._handle(*item)
             except TimeoutError:
                 pass
             now = loop.time()
@@ -135,8 +167,15 @@ class SessionRunner:
     async def _tick(self) -> None:
         # The simulation runs off the event loop so sockets keep flowing while it computes;
         # the numba kernels release the GIL (nogil=True) for that to hold.
-        applied, layers = await asyncio.to_thread(self._advance)
+        applied, layers, snapshot = await asyncio.to_thread(self._advance)
         self.layers.commit(layers)
+        # Before anyone hears of the tick: a restart comes back at least this far.
+        self._save_progress()
+        if snapshot is not None:
+            try:
+                self.eventlog.add_snapshot(self.session.id, snapshot, self.snapshot_every)
+            except Exception:  # a snapshot is a cache; the log is the truth
+                log.exception("could not keep the snapshot of tick %d", snapshot.tick)
         tick = self.session.tick
         for done in applied:
             event = p.Event(tick, done.order.player_name, p.tag_of(done.order.command), done.change.links)
@@ -152,9 +191,21 @@ class SessionRunner:
             self.broadcast(Frames(delta))
         self._sent_flow = flow.copy()
 
-    def _advance(self) -> tuple[list[Applied], LayerState]:
+    def _advance(self) -> tuple[list[Applied], LayerState, Snapshot | None]:
         applied = self.session.advance()
-        return applied, self.layers.prepare(self.session.sim.board)
+        snapshot = None
+        if self.session.tick % self.snapshot_every == 0:
+            try:
+                snapshot = take(self.session)
+            except Exception:
+                log.exception("could not take the snapshot of tick %d", self.session.tick)
+        return applied, self.layers.prepare(self.session.sim.board), snapshot
+
+    def _save_progress(self) -> None:
+        try:
+            self.eventlog.save_progress(self.session)
+        except Exception:  # the next tick tries again; a restart then resumes a little earlier
+            log.exception("could not save the progress of session %s", self.session.id)
 
     def broadcast(self, frames: Frames) -> None:
         for client in list(self.clients):
