@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from agora.server.world.osm_rules import ImportLog, OsmRules
 from agora.server.world.types import Mode, RoadClass
 
-_YES = {"yes", "designated", "permissive", "destination", "official", "customers", "delivery", "permit"}
-_NO = {"no", "private", "use_sidepath", "dismount", "discouraged_no"}
+# Access values: open to the mode, or kept to a group that is not general traffic (a value
+# in neither set, such as "unknown", changes nothing).
+_YES = {"yes", "designated", "permissive", "destination", "official", "customers"}
+_NO = {"no", "private", "use_sidepath", "dismount", "agricultural", "forestry", "delivery", "military",
+       "emergency", "permit", "discouraged"}
 _MPH = 1.609344
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
 _ZONE = re.compile(r"^zone:?(\d+)$")
@@ -135,14 +138,21 @@ def _oneway(tags: dict[str, str], highway: str, log: ImportLog) -> int:
 
 
 def _bus_lane(tags: dict[str, str], side: str, oneway: int) -> bool:
-    keys = [f"lanes:bus:{side}", f"lanes:psv:{side}", f"busway:{'right' if side == 'forward' else 'left'}", "busway:both"]
-    if oneway or side == "forward":
-        keys += ["lanes:bus", "lanes:psv", "busway"]
-    for key in keys:
-        value = tags.get(key)
-        if value is not None and (value == "lane" or parse_lanes(value, 8) is not None):
-            return True
-    return False
+    """A lane for buses in this direction: busway=lane (both ways on a two-way street),
+    busway:right/left, or lanes:bus / lanes:psv (with :forward / :backward)."""
+    def lanes_of(key: str) -> int:
+        return parse_lanes(tags.get(key), 8) or 0
+
+    both_sides = "lane" in (tags.get("busway"), tags.get("busway:both"))
+    right = tags.get("busway:right") == "lane"
+    left = tags.get("busway:left") == "lane"
+    own = max(lanes_of(f"lanes:bus:{side}"), lanes_of(f"lanes:psv:{side}"))
+    total = max(lanes_of("lanes:bus"), lanes_of("lanes:psv"))
+    if oneway:
+        return both_sides or right or left or own > 0 or total > 0
+    if side == "forward":
+        return both_sides or right or own > 0 or total > 0
+    return both_sides or left or own > 0 or total >= 2
 
 
 def _bike_lane(tags: dict[str, str], side: str, oneway: int) -> bool:

@@ -91,6 +91,16 @@ def test_access_tags() -> None:
 def test_a_bus_lane_takes_a_lane_from_cars() -> None:
     s = spec({"highway": "primary", "oneway": "yes", "lanes": "3", "lanes:bus": "1"})[0]
     assert s.forward.bus_lane and s.forward.lanes == 2 and s.forward.capacity_veh_h == 2 * 850.0
+    s = spec({"highway": "primary", "lanes": "4", "busway": "lane"})[0]
+    assert s.forward.bus_lane and s.backward.bus_lane and s.forward.lanes == s.backward.lanes == 1
+    s = spec({"highway": "primary", "lanes": "4", "busway:right": "lane"})[0]
+    assert s.forward.bus_lane and not s.backward.bus_lane
+
+
+def test_access_for_a_group_is_no_access_for_cars() -> None:
+    assert not spec({"highway": "unclassified", "motor_vehicle": "agricultural"})[0].forward.modes & CAR
+    assert not spec({"highway": "service", "motor_vehicle": "delivery"})[0].forward.modes & CAR
+    assert spec({"highway": "service", "motor_vehicle": "destination"})[0].forward.modes & CAR
 
 
 def test_paths_are_ridden_at_a_cyclists_speed() -> None:
