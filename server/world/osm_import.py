@@ -88,7 +88,7 @@ class Imported:
 
 def zone_side_cells(cell_m: float, zone_m: float, shape: tuple[int, int], max_zones: int) -> int:
     """Cells per side of a zone: about zone_m, grown until at most max_zones blocks cover the grid."""
-    side = max(1, int(round(zone_m / cell_m)))
+    side = max(1, round(zone_m / cell_m))
     while math.ceil(shape[0] / side) * math.ceil(shape[1] / side) > max_zones:
         side += 1
     return side
@@ -166,7 +166,7 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
     # The box's north-east corner, projected and rounded as every node is.
     corner = extract.projection(np.array([extract.bbox[2]]), np.array([extract.bbox[3]]))
     w_m, h_m = float(corner[0][0]), float(corner[1][0])
-    shape = (max(1, int(math.ceil(h_m / cell_m))), max(1, int(math.ceil(w_m / cell_m))))
+    shape = (max(1, math.ceil(h_m / cell_m)), max(1, math.ceil(w_m / cell_m)))
     if shape[0] * shape[1] > MAX_CELLS:
         raise OsmImportError(f"{w_m / 1000:.1f} x {h_m / 1000:.1f} km at {cell_m:g} m makes {shape[1]} x {shape[0]} "
                              f"cells, more than {MAX_CELLS:,}: give a larger --cell or a smaller --bbox")

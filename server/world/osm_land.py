@@ -47,7 +47,7 @@ class Land:
 
 def samples_per_cell(cell_m: float) -> int:
     """Sample points per cell side: about one every 2.5 m, at least 2."""
-    return max(2, int(math.ceil(cell_m / 2.5)))
+    return max(2, math.ceil(cell_m / 2.5))
 
 
 def _matches(tags: dict[str, str], patterns: list[str]) -> bool:
@@ -246,7 +246,7 @@ def decide_land_use(cover_names: list[str], cover: np.ndarray, sea_share: np.nda
     out = np.where(road, np.uint8(LandUse.ROAD), out)
     out = np.where(built_share >= rules.buildings["built_min_share"], built_code, out)
     out = np.where(water >= 0.5, np.uint8(LandUse.WATER), out)
-    return _fill(out, int(math.ceil(rules.fill_reach_m / cell_m)))
+    return _fill(out, math.ceil(rules.fill_reach_m / cell_m))
 
 
 def _fill(land_use: np.ndarray, steps: int) -> np.ndarray:

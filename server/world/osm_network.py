@@ -101,8 +101,7 @@ def strong_components(n_nodes: int, first_out: np.ndarray, out_to: np.ndarray) -
             depth -= 1
             if depth >= 0:
                 u = call_node[depth]
-                if low[v] < low[u]:
-                    low[u] = low[v]
+                low[u] = min(low[u], low[v])
     return label
 
 

@@ -80,7 +80,7 @@ def parse_lanes(value: str | None, max_lanes: int) -> int | None:
         return None
     if not math.isfinite(lanes) or lanes < 1.0:
         return None
-    return min(max_lanes, int(math.floor(lanes + 0.5)))
+    return min(max_lanes, math.floor(lanes + 0.5))
 
 
 def parse_speed(value: str | None, speeds: dict[str, dict[str, float]], table: dict[str, float]) -> float | None:
