@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,16 @@ TICK_S = 0.05
 RESUMED = re.compile(r"Resumed session (\w+) at tick (\d+) \(order (\d+)\).*state hash ([0-9a-f]{64})")
 
 
+@pytest.fixture
+def started() -> Iterator[list[Server]]:
+    """Every server a test starts; those a failing test leaves running are killed."""
+    servers: list[Server] = []
+    yield servers
+    for server in servers:
+        if server.process.poll() is None:
+            server.kill()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,10 +60,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`agora serve` in a process of its own, its output in a file."""
+    """`agora serve` in a process of its own, its output in a file; `started` keeps it for
+    the test's teardown."""
 
-    def __init__(self, db: Path, port: int, out: Path) -> None:
+    def __init__(self, db: Path, port: int, out: Path, started: list[Server]) -> None:
         self.port, self.out = port, out
+        started.append(self)
         with out.open("w") as sink:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "agora.server.cli", "serve", "--db", str(db), "--port", str(port),
@@ -207,12 +220,12 @@ class Recovery:
     acked_seq: int  # the latest seq any bot had been acknowledged before the kill
 
 
-def test_kill_9_at_22_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) -> None:
+def test_kill_9_at_22_seeded_moments_loses_nothing_acknowledged(tmp_path: Path, started: list[Server]) -> None:
     db, port, rng = tmp_path / "agora.db", free_port(), random.Random(SEED)
     url = f"ws://127.0.0.1:{port}/ws"
     facilitator_street, *player_streets = streets(World.load(resolve_world("default")))
 
-    server = Server(db, port, tmp_path / "serve-0.out")
+    server = Server(db, port, tmp_path / "serve-0.out", started)
     out = server.wait_ready()
     token = re.search(r"facilitator token: (\S+)", out)
     assert token is not None and "Join code: KILLME" in out
@@ -222,7 +235,7 @@ def test_kill_9_at_22_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) 
 
     recoveries: list[Recovery] = []
     kills: list[str] = []
-    started = spawned = time.monotonic()
+    began = spawned = time.monotonic()
     while_starting = False
     for k in range(KILLS):
         if while_starting:  # while it reads the log, replays, warms up
@@ -238,7 +251,7 @@ def test_kill_9_at_22_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) 
             kills.append(f"busy, {sum(len(b.acks) for b in bots)} acknowledged so far")
         seen = max(bot.last_tick for bot in bots)
         acked = max((seq for bot in bots for seq, _, _ in bot.acks), default=0)
-        server = Server(db, port, tmp_path / f"serve-{k + 1}.out")
+        server = Server(db, port, tmp_path / f"serve-{k + 1}.out", started)
         spawned = time.monotonic()
         while_starting = k + 1 < KILLS and rng.random() < 0.15
         if while_starting:
@@ -255,7 +268,7 @@ def test_kill_9_at_22_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) 
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=20) == 0, server.output()
     join_all(threads)
-    live_s = time.monotonic() - started
+    live_s = time.monotonic() - began
     for bot in bots:
         assert not bot.failure, f"{bot.name}: {bot.failure}"
         assert bot.ended_by is not None and bot.close_code == 1012, (bot.name, bot.ended_by, bot.close_code)
@@ -301,10 +314,10 @@ def test_kill_9_at_22_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) 
           f"replayed in {replay_s:.1f} s ({recorded.reached_tick / replay_s:.0f} ticks/s)")
 
 
-def test_sigterm_finishes_the_tick_tells_the_clients_and_exits_0(tmp_path: Path) -> None:
+def test_sigterm_finishes_the_tick_tells_the_clients_and_exits_0(tmp_path: Path, started: list[Server]) -> None:
     db, port = tmp_path / "agora.db", free_port()
     url = f"ws://127.0.0.1:{port}/ws"
-    server = Server(db, port, tmp_path / "serve-0.out")
+    server = Server(db, port, tmp_path / "serve-0.out", started)
     out = server.wait_ready()
     token = re.search(r"facilitator token: (\S+)", out)
     assert token is not None
@@ -335,7 +348,7 @@ def test_sigterm_finishes_the_tick_tells_the_clients_and_exits_0(tmp_path: Path)
     log.close()
     assert reached == fac.last_tick, "the tick reached is the last tick the clients heard of"
 
-    again = Server(db, port, tmp_path / "serve-1.out")
+    again = Server(db, port, tmp_path / "serve-1.out", started)
     assert f"at tick {reached} (order 2)" in again.wait_ready()
     with connect(url, max_size=None, ping_interval=None) as ws:
         fac.send(ws, p.Hello(code="", name="", token=token.group(1)))
