@@ -335,7 +335,7 @@ class Unmute(Struct, tag="unmute", tag_field="type", frozen=True, forbid_unknown
 
 
 class Remove(Struct, tag="remove", tag_field="type", frozen=True, forbid_unknown_fields=True):
-    """Facilitator: every further command of the player is refused."""
+    """Facilitator: show a player out: their connection closes and their token no longer joins."""
 
     player: int
 

@@ -243,7 +243,7 @@ class SessionRunner:
                 self._command(client, message)
         except CommandError as exc:
             client.send(p.Error(exc.code, exc.message))
-            if exc.code in ("bad_code", "bad_token"):
+            if exc.code in ("bad_code", "bad_token", "removed"):
                 client.close_after_flush()
 
     def _hello(self, client: Client, hello: p.Hello) -> None:
@@ -251,6 +251,8 @@ class SessionRunner:
             raise CommandError("already_joined", f"You are already in this session as {client.player.name}.")
         if hello.token:
             player = self.session.rejoin(hello.token)
+            if player.id in self.session.game.moderation.removed:
+                raise CommandError("removed", "The facilitator has removed you from this session; your token no longer joins it.")
         else:
             player = self.session.join(hello.code, hello.name)
             self.eventlog.add_player(self.session.id, player, self.session.last_seq)
@@ -318,8 +320,18 @@ class SessionRunner:
             sender.send(p.Accepted(p.tag_of(command), staged.order.seq, staged.order.tick))
         if outcome.result is not None:
             self.broadcast(Frames(vote_result_message(outcome.result, self.session.tick)))
+        if isinstance(command, p.Remove):
+            self._show_out(command.player)
         self.broadcast_game()
         return staged.order
+
+    def _show_out(self, player_id: int) -> None:
+        """A removed player's connections are told why and closed; their token no longer
+        lets them back in (see _hello)."""
+        for client in [c for c in self.clients if c.player is not None and c.player.id == player_id]:
+            client.send(p.Error("removed", "The facilitator has removed you from this session."))
+            client.close_after_flush()
+            self.clients.discard(client)
 
     def _log(self, order: Order) -> None:
         try:
