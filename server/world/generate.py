@@ -51,6 +51,7 @@ from agora.server.world.shapes import (
 from agora.server.world.town_services import bus_lines, health, schools, shops
 from agora.server.world.types import LandUse, Mode, RoadClass
 from agora.server.world.world import Grid, Network, World, WorldMeta, worlds_root
+from agora.server.world.zones import zone_nodes
 
 DEFAULT_SEED = 20261121
 TOWN = "Velmstadt"
@@ -684,7 +685,7 @@ def _assemble(b: _TownBuilder, lay: _Layout, lu_before_roads: np.ndarray, lu: np
 
     residents, jobs = b.people(lu)
     zone = b.zones(lu, residents + jobs)
-    zone_node = _zone_nodes(network, zone, residents + jobs, b.cell_m)
+    zone_node = zone_nodes(network, zone, residents + jobs, b.cell_m)
     n_res, n_jobs = int(residents.sum()), int(jobs.sum())
     footbridge = b.footbridge is not None and b.footbridge[0] in index and b.footbridge[1] in index
     meta = WorldMeta(
@@ -711,27 +712,6 @@ def _assemble(b: _TownBuilder, lay: _Layout, lu_before_roads: np.ndarray, lu: np
     world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines)
     world.validate()
     return world
-
-
-def _zone_nodes(network: Network, zone: np.ndarray, activity: np.ndarray, cell_m: float) -> np.ndarray:
-    """Per zone, the car node (with links in and out) nearest its activity-weighted centroid."""
-    car = network.car_usable()
-    ok = np.zeros(network.n_nodes, dtype=bool)
-    ok[network.link_from[car]] = True
-    has_in = np.zeros(network.n_nodes, dtype=bool)
-    has_in[network.link_to[car]] = True
-    candidates = np.nonzero(ok & has_in)[0]
-    rows, cols = np.nonzero(zone >= 0)
-    z = zone[rows, cols]
-    w = activity[rows, cols].astype(np.float64)
-    n_zones = int(zone.max()) + 1
-    weight = np.bincount(z, weights=w, minlength=n_zones)
-    cx = np.bincount(z, weights=w * (cols + 0.5) * cell_m, minlength=n_zones) / weight
-    cy = np.bincount(z, weights=w * (rows + 0.5) * cell_m, minlength=n_zones) / weight
-    dx = network.node_x_m[candidates][None, :] - cx[:, None]
-    dy = network.node_y_m[candidates][None, :] - cy[:, None]
-    nearest: np.ndarray = candidates[np.argmin(dx * dx + dy * dy, axis=1)]
-    return nearest.astype(np.int32)
 
 
 def generate_town(seed: int = DEFAULT_SEED, size: int = 128, cell_m: float = 25.0) -> World:

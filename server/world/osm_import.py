@@ -34,6 +34,7 @@ import numpy as np
 from agora.server.world.osm_rules import ImportLog, OsmImportError, OsmRules
 from agora.server.world.types import LandUse, Mode, RoadClass
 from agora.server.world.world import Grid, Network, World, WorldMeta, worlds_root
+from agora.server.world.zones import zone_nodes
 
 if TYPE_CHECKING:  # the osm_* builders import osmium and numba: loaded only when an import runs
     from agora.server.world.osm_network import RoadNetwork
@@ -107,27 +108,6 @@ def zones(land_use: np.ndarray, activity: np.ndarray, side: int) -> np.ndarray:
     number[busy] = np.arange(int(busy.sum()), dtype=np.int32)
     zone: np.ndarray = np.where(on_land, number[block], -1).astype(np.int32)
     return zone
-
-
-def zone_nodes(network: Network, zone: np.ndarray, activity: np.ndarray, cell_m: float) -> np.ndarray:
-    """Per zone the car node (links in and out) nearest its activity-weighted centre (int32[Z])."""
-    car = network.car_usable()
-    has_out = np.zeros(network.n_nodes, dtype=bool)
-    has_out[network.link_from[car]] = True
-    has_in = np.zeros(network.n_nodes, dtype=bool)
-    has_in[network.link_to[car]] = True
-    candidates = np.nonzero(has_out & has_in)[0]
-    rows, cols = np.nonzero(zone >= 0)
-    z = zone[rows, cols]
-    weight = activity[rows, cols].astype(np.float64)
-    n_zones = int(zone.max()) + 1
-    total = np.bincount(z, weights=weight, minlength=n_zones)
-    cx = np.bincount(z, weights=weight * (cols + 0.5) * cell_m, minlength=n_zones) / total
-    cy = np.bincount(z, weights=weight * (rows + 0.5) * cell_m, minlength=n_zones) / total
-    dx = network.node_x_m[candidates][None, :] - cx[:, None]
-    dy = network.node_y_m[candidates][None, :] - cy[:, None]
-    nearest: np.ndarray = candidates[np.argmin(dx * dx + dy * dy, axis=1)].astype(np.int32)
-    return nearest
 
 
 def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float] | None = None,
