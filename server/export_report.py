@@ -42,6 +42,7 @@ def report_html(exported: Exported) -> str:
         f"<h1>Session {escape(e.session_id)}: {escape(e.world_title or e.world_name)}</h1>",
         _summary(e),
         "<h2>Indicators over the session</h2>",
+        '<p class="muted">Dotted lines: a proposal adopted (green) or rolled back (red).</p>',
         _img(_indicator_chart(e), "Indicators over ticks"),
         "<h2>Traffic at the last tick</h2>",
         _img(_flow_map(e), "Map of car flows at the last tick"),
@@ -54,16 +55,21 @@ def report_html(exported: Exported) -> str:
 
 
 def _summary(e: Exported) -> str:
-    last = e.ticks[-1] if e.ticks else {}
+    first, last = (e.ticks[0], e.ticks[-1]) if e.ticks else ({}, {})
     rows = [("World", f"{e.world_title} ({e.world_name})"), ("Rules", e.rules_name),
             ("Ticks reached", str(e.reached_tick)), ("Ended", "yes" if e.ended else "no"),
             ("Players", ", ".join(f"{name} ({role})" for _, name, role in e.players)),
             ("Names", "pseudonymised (stable hashes)" if e.pseudonymised else "as the players gave them")]
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    indicators = "".join(f"<tr><th>{escape(name)}</th><td>{value:.4g}</td></tr>"
-                         for name, value in last.items() if name not in ("tick", "clock_hour") and np.isfinite(value))
+    indicators = "".join(f"<tr><th>{escape(name)}</th><td>{_figure(first.get(name))}</td><td>{_figure(value)}</td></tr>"
+                         for name, value in last.items() if name not in ("tick", "clock_hour"))
     return (f"<h2>Summary</h2><table>{table}</table>"
-            f"<h3>Indicators at the last tick</h3><table>{indicators}</table>")
+            f"<h3>Indicators</h3><table><tr><th></th><th>First tick</th><th>Last tick ({e.reached_tick})</th></tr>"
+            f"{indicators}</table>")
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None or not np.isfinite(value) else f"{value:.4g}"
 
 
 def _proposal(q: dict[str, Any]) -> str:
@@ -107,7 +113,12 @@ def _indicator_chart(e: Exported) -> bytes:
     figure = Figure(figsize=(9, 2.2 * max(1, (len(charted) + 1) // 2)), layout="constrained")
     axes = figure.subplots(max(1, (len(charted) + 1) // 2), 2, squeeze=False).ravel()
     ticks = [row["tick"] for row in e.ticks]
+    # Where the town changed by the game's decisions: adoptions and rollbacks.
+    decisions = sorted({(h["tick"], str(h["status"])) for q in e.proposals for h in q["history"]
+                        if str(h["status"]) in ("adopted", "rolled_back")})
     for ax, (name, label) in zip(axes, charted):
+        for tick, status in decisions:
+            ax.axvline(tick, color="#1a9850" if status == "adopted" else "#d73027", linewidth=0.8, linestyle=":")
         ax.plot(ticks, [row.get(name, np.nan) for row in e.ticks], color="#1f5fa8", linewidth=1.2)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("tick", fontsize=8)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from agora.server.session.session import Replay, Session
+from agora.server.session.session import Joined, Replay, Session
 from agora.server.store.replays import Recorded
 from agora.server.world.types import RoadClass
 
@@ -72,13 +73,35 @@ class Exported:
         return columns or list(TICK_COLUMNS)
 
 
+class Names:
+    """How players are named in an export: as they named themselves, or pseudonymised. With
+    pseudonyms, a player's name written in free text (a title, a comment: "ask ada") is
+    replaced too, as a whole word in any case."""
+
+    def __init__(self, session_id: str, players: list[Joined], pseudonymise: bool) -> None:
+        self.session_id, self.pseudonymise = session_id, pseudonymise
+        self._by_id = {int(j.id): j.name for j in players}
+        # Longest first, so that "ada lovelace" goes before "ada".
+        names = sorted({j.name for j in players if j.name.strip()}, key=len, reverse=True)
+        words = "|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names)
+        self._in_text = re.compile(words, re.IGNORECASE) if pseudonymise and names else None
+        self._lower = {n.lower(): n for n in names}
+
+    def name(self, name: str) -> str:
+        return pseudonym(self.session_id, name) if self.pseudonymise else name
+
+    def of(self, player_id: int) -> str:
+        return self.name(self._by_id.get(int(player_id), f"player {player_id}"))
+
+    def text(self, text: str) -> str:
+        if self._in_text is None:
+            return text
+        return self._in_text.sub(lambda m: self.name(self._lower.get(m.group(0).lower(), m.group(0))), text)
+
+
 def gather(recorded: Recorded, *, pseudonymise: bool = False) -> Exported:
     """Replay the session from tick 0 to the tick it reached, recording every tick's indicators."""
-    names = {int(j.id): j.name for j in recorded.players}
-
-    def shown(name: str) -> str:
-        return pseudonym(recorded.id, name) if pseudonymise else name
-
+    names = Names(recorded.id, recorded.players, pseudonymise)
     ticks: list[dict[str, float]] = []
 
     def record(session: Session) -> None:
@@ -92,10 +115,10 @@ def gather(recorded: Recorded, *, pseudonymise: bool = False) -> Exported:
     exported = Exported(
         session_id=recorded.id, world_name=recorded.world.meta.name, world_title=recorded.world.meta.title,
         rules_name=recorded.rules.name, reached_tick=session.tick, ended=recorded.ended, pseudonymised=pseudonymise,
-        players=[(int(j.id), shown(j.name), str(j.role)) for j in recorded.players], ticks=ticks,
+        players=[(int(j.id), names.name(j.name), str(j.role)) for j in recorded.players], ticks=ticks,
     )
     _network(exported, session)
-    _game(exported, session, lambda pid: shown(names.get(int(pid), f"player {pid}")), shown)
+    _game(exported, session, names)
     return exported
 
 
@@ -130,24 +153,27 @@ def _number(value: Any) -> float | None:
     return None if not np.isfinite(number) else round(number, 6)
 
 
-def _game(exported: Exported, session: Session, name_of: Any, shown: Any) -> None:
+def _game(exported: Exported, session: Session, names: Names) -> None:
     state = session.game.book.state()
     yes: dict[int, dict[str, int]] = {}
     for voter, ballot in state["ballots"]:
         for choice in ballot:
             # An approval ballot lists proposal ids; a majority ballot (id, vote) pairs.
             pid, vote = (int(choice), "approve") if isinstance(choice, int) else (int(choice[0]), str(choice[1]))
-            exported.votes.append((name_of(voter), pid, vote))
+            exported.votes.append((names.of(voter), pid, vote))
             counts = yes.setdefault(pid, {})
             counts[vote] = counts.get(vote, 0) + 1
     for comment in state["comments"]:
-        exported.comments.append({**comment, "author_name": shown(comment["author_name"])})
+        exported.comments.append({**comment, "author_name": names.name(comment["author_name"]),
+                                  "text": names.text(comment["text"])})
     for q in state["proposals"]:
-        history = [{**h, "by_name": shown(h["by_name"])} for h in q["history"]]
+        history = [{**h, "by_name": names.name(h["by_name"]), "reason": names.text(h["reason"])} for h in q["history"]]
+        versions = [{**v, "title": names.text(v["title"]), "rationale": names.text(v["rationale"])}
+                    for v in q["versions"]]
         counts = yes.get(int(q["id"]), {})
         exported.proposals.append({
-            "id": int(q["id"]), "author_name": name_of(q["author"]), "versions": q["versions"], "history": history,
-            "title": q["versions"][-1]["title"], "status": history[-1]["status"], "cost_eur": q["versions"][-1]["cost_eur"],
+            "id": int(q["id"]), "author_name": names.of(q["author"]), "versions": versions, "history": history,
+            "title": versions[-1]["title"], "status": history[-1]["status"], "cost_eur": versions[-1]["cost_eur"],
             "comments": [c for c in exported.comments if c["proposal"] == q["id"]],
             "approvals": counts.get("approve", 0), "yes": counts.get("yes", 0), "no": counts.get("no", 0),
             "abstain": counts.get("abstain", 0),

@@ -18,8 +18,11 @@ from agora.server.exports import (
     PROPOSAL_COLUMNS,
     TICK_COLUMNS,
     VOTE_COLUMNS,
+    Names,
     pseudonym,
 )
+from agora.server.session.players import PlayerId, Role
+from agora.server.session.session import Joined
 from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS
 from agora.server.store.eventlog import EventLog
 from agora.server.world.world import World, resolve_world
@@ -136,3 +139,13 @@ def test_agora_export_refuses_what_it_cannot_export(db: Path, tmp_path: Path, ca
     assert main(["export", str(tmp_path / "none.db"), "--format", "csv"]) == 2
     assert main(["export", str(db), "--session", "nope", "--format", "csv"]) == 2
     assert "holds no session 'nope' (it holds: w1)" in capsys.readouterr().err
+
+
+def test_pseudonyms_replace_names_written_in_free_text_too() -> None:
+    players = [Joined(PlayerId(1), "facilitator", Role.FACILITATOR), Joined(PlayerId(2), "Ada", Role.PLAYER),
+               Joined(PlayerId(3), "ada lovelace", Role.PLAYER)]
+    names = Names("w1", players, pseudonymise=True)
+    ada, lovelace = pseudonym("w1", "Ada"), pseudonym("w1", "ada lovelace")
+    assert names.text("Ask ADA, or Ada Lovelace; not Adam or canada") == f"Ask {ada}, or {lovelace}; not Adam or canada"
+    assert names.of(2) == ada and names.name("Ada") == ada
+    assert Names("w1", players, pseudonymise=False).text("Ask Ada") == "Ask Ada"
