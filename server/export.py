@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from pathlib import Path
 
+from agora.server.replay import open_database
 from agora.server.session.session import ReplayError
-from agora.server.store.eventlog import EventLog, StoreError
 from agora.server.store.replays import Recorded
 from agora.server.world.world import WorldError
 
@@ -42,14 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
-    if not args.db.is_file():
-        print(f"agora export: no database at {args.db}", file=sys.stderr)
-        return 2
-    try:
-        eventlog = EventLog(args.db)
-    except StoreError as exc:
-        print(f"agora export: {exc}", file=sys.stderr)
+    eventlog = open_database(args.db, "agora export")
+    if eventlog is None:
         return 2
     try:
         sessions = eventlog.sessions()

@@ -44,15 +44,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     replay.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def open_database(db: Path, command: str) -> EventLog | None:
+    """The session database for a command line tool, or None after saying why on stderr."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
-    if not args.db.is_file():
-        print(f"agora replay: no database at {args.db}", file=sys.stderr)
-        return 2
+    if not db.is_file():
+        print(f"{command}: no database at {db}", file=sys.stderr)
+        return None
     try:
-        eventlog = EventLog(args.db)
+        return EventLog(db)
     except StoreError as exc:
-        print(f"agora replay: {exc}", file=sys.stderr)
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    eventlog = open_database(args.db, "agora replay")
+    if eventlog is None:
         return 2
     try:
         return _replay(eventlog, args)
