@@ -29,7 +29,8 @@ from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
 from agora.client.preview_panel import PreviewPanel
 from agora.client.propose_dialog import ProposeDialog
-from agora.client.viewport import Viewport
+from agora.client.side_tabs import SideTabs
+from agora.client.viewport import Area, Viewport
 from agora.server import protocol as p
 
 CLICK_SLOP_PX = 4.0
@@ -60,6 +61,8 @@ class PlayWindow(arcade.Window):
         self.layers = MapLayers()
         self.intents = Intents(link, self.notices, self.game, self.draft)
         self.board = BoardPanel()
+        self.tabs = SideTabs()
+        self.tabs.add("board", "Proposals", BoardTab(self))
         self.preview_panel = PreviewPanel()
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
@@ -282,6 +285,8 @@ class PlayWindow(arcade.Window):
             self.intents.mark()
         elif symbol == arcade.key.V:
             self.intents.cast()
+        elif symbol == arcade.key.TAB:
+            self.tabs.cycle(-1 if modifiers & arcade.key.MOD_SHIFT else 1)
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
         if self.dialog.open:
@@ -303,11 +308,8 @@ class PlayWindow(arcade.Window):
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
         if clicked and not self.hud.covers(x, y):
             self.select_at(x, y, add=bool(modifiers & arcade.key.MOD_SHIFT))
-        elif clicked and not self.draft.showing and (hit := self.board.proposal_at(x, y)) is not None:
-            proposal, on_box = hit
-            self.game.select(proposal)
-            if on_box:
-                self.intents.mark()
+        elif clicked and not self.draft.showing and self.city is not None:
+            self.tabs.click(x, y)
         self._press = None
         self._dragged = False
 
@@ -334,7 +336,7 @@ class PlayWindow(arcade.Window):
             if self.draft.showing or self.draft.pending is not None:
                 self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"))
             else:
-                self.board.draw(self.game, side, time.monotonic())
+                self.tabs.draw(side, time.monotonic())
         self.dialog.draw()
 
     def hud_screen(self) -> Screen:
@@ -355,3 +357,24 @@ class PlayWindow(arcade.Window):
             overlay_at_left=previewing,
             help=captions.PREVIEW_HELP if previewing else captions.HELP,
         )
+
+
+class BoardTab:
+    """The proposal board as the side panel's first tab: a click on a row opens that
+    proposal; on its ballot box (in the vote phase), marks it."""
+
+    def __init__(self, window: PlayWindow) -> None:
+        self.window = window
+
+    def draw(self, area: Area, now: float) -> None:
+        self.window.board.draw(self.window.game, area, now)
+
+    def click(self, x: float, y: float) -> bool:
+        hit = self.window.board.proposal_at(x, y)
+        if hit is None:
+            return False
+        proposal, on_box = hit
+        self.window.game.select(proposal)
+        if on_box:
+            self.window.intents.mark()
+        return True
