@@ -467,6 +467,8 @@ class Welcome(Struct, tag="welcome", tag_field="type", frozen=True, forbid_unkno
     protocol: int
     snapshot: Snapshot
     game: Game | None = None  # the game as you may see it; then a Game message whenever it changes
+    # The rule set's intervention catalogue (fixed for the session), for the client's tools.
+    catalogue: list[InterventionInfo] = []
 
 
 class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -526,6 +528,11 @@ class Preview(Struct, tag="preview", tag_field="type", frozen=True, forbid_unkno
     # Each persona of the session's rule set: > 0 the draft helps them, < 0 it hurts them,
     # in units of "a lot" (see rules/rulesets/README.md).
     persona_scores: dict[str, float] = {}
+    # What the draft costs, priced by the rule set as a proposal of it would be (whole EUR):
+    # each intervention in the draft's order, and the sum. A sandbox's draft outside the
+    # catalogue is simulated but not priced: costs_eur is then empty.
+    cost_eur: int = 0
+    costs_eur: list[int] = []
 
 
 class Error(Struct, tag="error", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -640,6 +647,59 @@ class VoteResult(Struct, tag="vote_result", tag_field="type", frozen=True, forbi
     explanation: str
     budget_eur: int = 0  # budgeting methods: what was shared and what the winners cost
     spent_eur: int = 0
+
+
+# -- the rule set's catalogue, as Welcome carries it -----------------------------------
+
+
+class ParameterInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """A parameter of an intervention: a number in [min, max] (whole if `integer`) or one
+    of `choices`; `name` is the command's field it sets."""
+
+    name: str
+    title: str
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    choices: list[str | bool] = []
+    default: float | str | bool | None = None
+
+
+class PlacementInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """Where an intervention goes: on one link, several links, a route of consecutive
+    links, a bus line, two nodes (a new road) or cells; which road classes (lower case) or
+    land uses (upper case) it accepts (empty: any) and how many links or cells at most."""
+
+    on: Literal["link", "links", "route", "line", "nodes", "cells"]
+    road_classes: list[str] = []
+    land_uses: list[str] = []
+    max_count: int | None = None
+    max_length_m: float | None = None
+
+
+class CostInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """EUR `eur` per unit of `per` (intervention, link, m, cell, m2), times the parameter
+    `times`, divided by the parameter `divided_by`; `source` says where the figure is from."""
+
+    eur: float
+    per: Literal["intervention", "link", "m", "cell", "m2"]
+    times: str | None = None
+    divided_by: str | None = None
+    source: str = ""
+
+
+class InterventionInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """One entry of the rule set's catalogue; `edit` is the tag of the command it makes."""
+
+    name: str
+    title: str
+    edit: str
+    placement: PlacementInfo
+    cost: CostInfo
+    parameters: list[ParameterInfo] = []
+    description: str = ""
+    sets_land_use: str | None = None
 
 
 ServerMessage = Welcome | Delta | Resync | Accepted | Event | Preview | Error | Game | VoteResult

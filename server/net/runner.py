@@ -20,6 +20,7 @@ import math
 import msgspec
 
 from agora.server import protocol as p
+from agora.server.net.catalogue import catalogue
 from agora.server.net.clients import Client, Frames
 from agora.server.net.game_messages import game_message, vote_result_message
 from agora.server.net.layers import LayerFeed, LayerState
@@ -28,6 +29,7 @@ from agora.server.net.previews import PreviewService
 from agora.server.session.previews import DraftError, PreviewSettings
 from agora.server.session.errors import CommandError
 from agora.server.session.players import Player, Role
+from agora.server.session.pricing import price
 from agora.server.session.game import TIMER
 from agora.server.session.session import Applied, Order, Session
 from agora.server.store.eventlog import EventLog
@@ -62,6 +64,7 @@ class SessionRunner:
         self.layers.commit(self.layers.prepare(session.sim.board))
         self._task: asyncio.Task[None] | None = None
         self._draining = False
+        self._catalogue = catalogue(session.rules)  # the rule set is fixed for the session
 
     # -- called by connection handlers: enqueue only -----------------------------------
 
@@ -259,7 +262,7 @@ class SessionRunner:
         client.player = player
         self.clients.add(client)
         client.send(p.Welcome(int(player.id), player.name, player.token, player.role.value,
-                              p.PROTOCOL_VERSION, self.snapshot(), self.game_view(client)))
+                              p.PROTOCOL_VERSION, self.snapshot(), self.game_view(client), self._catalogue))
         if not hello.token:
             self.broadcast_game(but=client)  # the others' player lists have a new name
 
@@ -279,14 +282,23 @@ class SessionRunner:
             refusal = p.Error("previews_unavailable", "This server runs without previews; ask the facilitator.")
         elif not 1 <= len(draft.interventions) <= MAX_DRAFT:
             refusal = p.Error("bad_draft", f"A draft needs 1 to {MAX_DRAFT} interventions, not {len(draft.interventions)}.")
+        costs: tuple[int, ...] | None = None
+        if refusal is None:
+            try:
+                costs = price(game.book, self.session.published, draft.interventions)
+            except CommandError as exc:
+                # A sandbox simulates what its players may do directly, catalogue or not;
+                # a game previews only what could be proposed.
+                if not self.session.live_edits:
+                    refusal = p.Error(exc.code, exc.message)
         if refusal is not None:
             client.send(msgspec.structs.replace(refusal, request=draft.request))
             return
-        task = asyncio.create_task(self._answer_preview(client, draft))
+        task = asyncio.create_task(self._answer_preview(client, draft, costs))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer_preview(self, client: Client, draft: p.PreviewDraft) -> None:
+    async def _answer_preview(self, client: Client, draft: p.PreviewDraft, costs: tuple[int, ...] | None) -> None:
         assert self.previews is not None
         world, version = self.session.published, self.session.world_version
         try:
@@ -301,6 +313,8 @@ class SessionRunner:
             return
         message = await asyncio.to_thread(preview_message, draft.request, version, cached, self._preview_hour, result,
                                           self.session.rules)
+        if costs is not None:
+            message = msgspec.structs.replace(message, cost_eur=sum(costs), costs_eur=list(costs))
         client.send(message)
 
     def _command(self, client: Client, command: p.ClientMessage) -> None:

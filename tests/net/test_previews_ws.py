@@ -69,6 +69,11 @@ def test_a_preview_shows_a_closure_before_anyone_decides(server: LiveServer, soc
     scores = result.persona_scores
     assert {"resident", "commuter", "cyclist", "ecologist"} <= set(scores)
     assert scores["commuter"] < 0.0, "detours: longer car trips hurt the commuter"
+    # A sandbox previews what its players may do directly; the workshop's catalogue (the
+    # default rules) prices it when it offers it: a modal filter on a collector or local street.
+    names = snap.network.road_class_names
+    filtered = names[int(snap.network.road_class.to_numpy()[busiest])] in ("collector", "local")
+    assert (result.cost_eur, result.costs_eur) == ((10_000, [10_000]) if filtered else (0, []))
     # The session ticked on while the preview was computed, and nothing was changed.
     assert ada.tick > tick_asked
     assert server.accepted_commands() == []
