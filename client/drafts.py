@@ -1,8 +1,10 @@
-"""The player's draft: the roads picked on the map, the preview asked for them, and the
-preview the server answered with.
+"""The player's draft: the roads picked on the map, the interventions placed with the tools
+(undoable), the preview asked for them, and the preview the server answered with.
 
     draft = Draft()
     draft.pick(17, add=False); draft.pick(40, add=True)     # a click, then a Shift+click
+    draft.change([AddBikeLane(links=[4, 5])])                # a tool placed something
+    draft.undo(); draft.redo()                               # Ctrl+Z, Ctrl+Y
     request = draft.ask(draft.closures(city))                # a PreviewDraft to send
     draft.answer(preview)                                    # True: it answers the last request
 
@@ -13,6 +15,7 @@ meanwhile) is dropped, as is a refusal of one.
 from __future__ import annotations
 
 from agora.client.city import City
+from agora.client.tools import command_links
 from agora.server import protocol as p
 
 
@@ -24,6 +27,51 @@ class Draft:
         self.asked: list[p.Command] = []  # the interventions of the last request
         self.preview: p.Preview | None = None  # shown while not None
         self.previewed: list[p.Command] = []  # the interventions the preview shown is of
+        self.items: list[p.Command] = []  # placed with the tools, in order
+        # The server's price of the last draft previewed (it outlives leaving the preview).
+        self.price: tuple[list[p.Command], list[int]] = ([], [])
+        self._undo: list[list[p.Command]] = []
+        self._redo: list[list[p.Command]] = []
+
+    # -- interventions placed with the tools -------------------------------------------
+
+    def change(self, items: list[p.Command]) -> None:
+        """The tools' interventions become `items`; the state before can be undone."""
+        if items == self.items:
+            return
+        self._undo.append(self.items)
+        self._redo = []
+        self.items = list(items)
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self.items)
+        self.items = self._undo.pop()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self.items)
+        self.items = self._redo.pop()
+        return True
+
+    def clear(self) -> None:
+        """The draft went to the board: nothing picked or placed, and nothing to undo."""
+        self.links = []
+        self.items, self._undo, self._redo = [], [], []
+
+    def marked(self) -> list[int]:
+        """The roads to show picked: those clicked, and those the tools' interventions are on."""
+        return list(dict.fromkeys([*self.links, *(link for c in self.items for link in command_links(c))]))
+
+    def priced(self) -> list[int] | None:
+        """The server's cost of each item, if the last preview was of exactly these items."""
+        priced, costs = self.price
+        if not self.items or priced != self.items or len(costs) != len(self.items):
+            return None
+        return list(costs)
 
     # -- picking roads -----------------------------------------------------------------
 
@@ -78,6 +126,7 @@ class Draft:
         self.pending = None
         self.preview = preview
         self.previewed = self.asked
+        self.price = (self.asked, list(preview.costs_eur))
         return True
 
     def refused(self, error: p.Error) -> bool:

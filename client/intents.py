@@ -2,7 +2,7 @@
 checks that only decide what to send and the words when nothing is sent.
 
     intents = Intents(link, notices, game, draft)
-    intents.preview(city)          # P: a PreviewDraft closing the picked roads
+    intents.preview(city)          # P: a PreviewDraft of the tools' draft, or closing the picked roads
     intents.propose("Quiet school street")
 
 The server validates and decides; a refusal comes back as an Error and is shown as such.
@@ -57,7 +57,11 @@ class Intents:
             self._send(command, "the command")
 
     def preview(self, city: City) -> None:
-        """P: ask what closing the picked roads would do."""
+        """P: ask what the draft would do: the interventions placed with the tools, or
+        without any, closing the roads picked."""
+        if self.draft.items:
+            self._send(self.draft.ask(self.draft.items), "the preview request")
+            return
         if not self.draft.links:
             self._say("Pick roads on the map first (click one, Shift+click for more), then press P.")
             return

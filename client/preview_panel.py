@@ -1,8 +1,10 @@
 """The side panel while a preview is asked for or shown: what the draft would change, better
 and worse, before and after with units; whom it helps and whom it hurts; the keys.
 
-    panel = PreviewPanel()
-    panel.draw(draft, area, can_propose=True)
+    panel = PreviewPanel(tool_box)            # the palette names the tools' interventions
+    panel.draw(draft, area, can_propose=True, budget_left=2_900_000)
+
+The cost line is the server's (Preview.cost_eur), priced as a proposal of the draft would be.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ import arcade
 from agora.client import captions, indicators, palette
 from agora.client.drawing import Column, TextPool, fit_text, set_color
 from agora.client.drafts import Draft
+from agora.client.game_state import eur
+from agora.client.tool_panel import placed_text
+from agora.client.tools import ToolBox
 from agora.client.indicators import Change, Verdict
 from agora.client.viewport import Area
+from agora.server import protocol as p
 
 PAD = 14
 GAP = 12
@@ -34,8 +40,30 @@ def hour_text(hour: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def describe(interventions: list[p.Command], box: ToolBox | None) -> str:
+    """The draft in words: closures as before, the tools' interventions by their titles."""
+    if box is None or all(isinstance(c, p.CloseLink) for c in interventions):
+        return captions.describe_draft(interventions)
+    parts = []
+    for command in interventions:
+        tool = box.for_command(command)
+        parts.append(f"{tool.title if tool else p.tag_of(command).replace('_', ' ')} ({placed_text(command)})")
+    return "; ".join(parts)
+
+
+def cost_text(preview: p.Preview, budget_left: int | None) -> str | None:
+    if not preview.costs_eur:
+        return None
+    text = f"Cost {eur(preview.cost_eur)}"
+    if budget_left is not None:
+        text += f" of {eur(budget_left)} left in the budget" + (" — over budget" if preview.cost_eur > budget_left else "")
+    return text
+
+
 class PreviewPanel:
-    def __init__(self) -> None:
+    def __init__(self, box: ToolBox | None = None) -> None:
+        self.box = box
+        self.cost = ""  # the cost line as drawn, "" if none
         self.header = TextPool(9.5, bold=True)
         self.big = TextPool(15, bold=True)
         self.body = TextPool(10.5)
@@ -50,7 +78,7 @@ class PreviewPanel:
     def texts(self) -> list[str]:
         return [t.text for pool in self._pools for t in pool.used]
 
-    def draw(self, draft: Draft, area: Area, can_propose: bool) -> None:
+    def draw(self, draft: Draft, area: Area, can_propose: bool, budget_left: int | None = None) -> None:
         for pool in self._pools:
             pool.reset()
         self.rows, self.bars = [], []
@@ -59,7 +87,11 @@ class PreviewPanel:
         preview = draft.preview
         col.line(self.big.take(), "Preview of your draft", gap=4)
         asked = draft.previewed if preview is not None else draft.asked
-        col.wrapped(self.para.take(), captions.describe_draft(asked), palette.ACCENT, gap=6, max_height=44)
+        col.wrapped(self.para.take(), describe(asked, self.box), palette.ACCENT, gap=6, max_height=44)
+        self.cost = "" if preview is None else cost_text(preview, budget_left) or ""
+        if self.cost:
+            over = budget_left is not None and preview is not None and preview.cost_eur > budget_left
+            col.line(self.value.take(), self.cost, palette.WARNING_TEXT if over else palette.TEXT, gap=8)
         if preview is None:
             col.wrapped(self.para.take(), f"Simulating the town with and without it (request {draft.pending})\u2026 "
                         "This takes a few seconds.", palette.TEXT_DIM, gap=GAP)

@@ -30,6 +30,9 @@ from agora.client.notices import Kind, Notices
 from agora.client.preview_panel import PreviewPanel
 from agora.client.propose_dialog import ProposeDialog
 from agora.client.side_tabs import SideTabs
+from agora.client.tool_panel import ToolPanel, instruction
+from agora.client.tool_placing import Placing
+from agora.client.tools import ToolBox
 from agora.client.viewport import Area, Viewport
 from agora.server import protocol as p
 
@@ -63,7 +66,12 @@ class PlayWindow(arcade.Window):
         self.board = BoardPanel()
         self.tabs = SideTabs()
         self.tabs.add("board", "Proposals", BoardTab(self))
-        self.preview_panel = PreviewPanel()
+        self.tool_box = ToolBox()
+        self.preview_panel = PreviewPanel(self.tool_box)
+        self.placing = Placing(self.tool_box, self.draft, self.notices)
+        self.tabs.add("tools", "Draft", ToolPanel(self.tool_box, self.draft, self.placing, self.game, lambda: self.city),
+                      shown=lambda: bool(self.tool_box.tools),
+                      badge=lambda: str(len(self.draft.items)) if self.draft.items else "")
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
         self.player_id: int | None = None
@@ -105,6 +113,7 @@ class PlayWindow(arcade.Window):
         now = time.monotonic()
         match message:
             case p.Welcome(snapshot=snapshot, name=name, role=role, game=game, player_id=player_id):
+                self.tool_box.take(message.catalogue)
                 self.player = f"{name} ({role})"
                 self.player_id = player_id
                 self.game.me = player_id
@@ -131,7 +140,7 @@ class PlayWindow(arcade.Window):
                     # On the board now: the draft has served its purpose.
                     self.proposing = False
                     self.draft.leave()
-                    self.draft.links = []
+                    self.draft.clear()
                     self.repaint()
             case p.Event():
                 self.notices.add(captions.event_text(message), Kind.INFO, now)
@@ -186,7 +195,7 @@ class PlayWindow(arcade.Window):
         """Paint the roads picked, the roads' colours and the grid layer as the mode says."""
         if self.city is None or self.map_view is None:
             return
-        self.map_view.picked = self.draft.links
+        self.map_view.picked = self.draft.marked()
         self.map_view.selected = self.draft.links[-1] if self.draft.links else None
         self.layers.paint(self.map_view, self.city, self.draft)
 
@@ -203,7 +212,7 @@ class PlayWindow(arcade.Window):
         if self.map_view is None or self.map_viewport is None:
             return None
         self.draft.pick(self.map_view.pick(x, y, self.map_viewport), add)
-        self.map_view.picked = self.draft.links
+        self.map_view.picked = self.draft.marked()
         self.map_view.selected = self.draft.links[-1] if self.draft.links else None
         return self.map_view.selected
 
@@ -269,6 +278,11 @@ class PlayWindow(arcade.Window):
         if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
             self.open_dialog()
             return
+        if self.placing.key(symbol, modifiers):  # 1-9, 0, Ctrl+Z, Ctrl+Y, + and -
+            if self.tool_box.current is not None:
+                self.tabs.show("tools")
+            self.repaint()
+            return
         if symbol in (arcade.key.ESCAPE, arcade.key.Q):
             self.close()
         elif symbol == arcade.key.C:
@@ -293,10 +307,14 @@ class PlayWindow(arcade.Window):
             return
         self._press = (x, y)
         self._dragged = False
+        if self.city is not None and self.map_viewport is not None and not self.hud.covers(x, y):
+            self.placing.press(self.city, self.map_viewport, x, y, button, bool(modifiers & arcade.key.MOD_SHIFT))
 
     def on_mouse_drag(self, x: int, y: int, dx: int, dy: int, buttons: int, modifiers: int) -> None:
         if self._press is None or self.map_viewport is None:
             return
+        if self.city is not None and self.placing.drag(self.city, self.map_viewport, x, y):
+            return  # a cell tool's rectangle, not a pan
         if not self._dragged and abs(x - self._press[0]) + abs(y - self._press[1]) > CLICK_SLOP_PX:
             self._dragged = True
             # Catch up with the movement made inside the slop.
@@ -306,8 +324,15 @@ class PlayWindow(arcade.Window):
 
     def on_mouse_release(self, x: int, y: int, button: int, modifiers: int) -> None:
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
-        if clicked and not self.hud.covers(x, y):
-            self.select_at(x, y, add=bool(modifiers & arcade.key.MOD_SHIFT))
+        shift = bool(modifiers & arcade.key.MOD_SHIFT)
+        if self.city is not None and self.placing.release(self.city):
+            pass  # a cell tool's rectangle went into the draft
+        elif clicked and not self.hud.covers(x, y):
+            if self.city is not None and self.map_view is not None and self.map_viewport is not None and \
+                    self.placing.click(self.city, self.map_view, self.map_viewport, x, y, shift):
+                self.map_view.picked = self.draft.marked()
+            else:
+                self.select_at(x, y, add=shift)
         elif clicked and not self.draft.showing and self.city is not None:
             self.tabs.click(x, y)
         self._press = None
@@ -329,12 +354,16 @@ class PlayWindow(arcade.Window):
         self.clear()
         if self.map_view is not None and self.map_viewport is not None:
             self.map_view.draw(self.map_viewport, self.get_framebuffer_size())
+            if self.city is not None:
+                self.placing.draw(self.city, self.map_viewport)
         width, height = self.get_size()
         self.hud.draw(self.hud_screen(), width, height)
         if self.city is not None:
             side = self.hud.side_area(width, height)
             if self.draft.showing or self.draft.pending is not None:
-                self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"))
+                budget = self.game.budget()
+                self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"),
+                                        None if budget is None else budget[0] - budget[1])
             else:
                 self.tabs.draw(side, time.monotonic())
         self.dialog.draw()
@@ -355,7 +384,7 @@ class PlayWindow(arcade.Window):
             side_panel=city is not None,
             traffic=self.layers.roads_legend(self.draft),
             overlay_at_left=previewing,
-            help=captions.PREVIEW_HELP if previewing else captions.HELP,
+            help=captions.PREVIEW_HELP if previewing else (instruction(self.tool_box) or captions.HELP),
         )
 
 
