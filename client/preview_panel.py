@@ -51,6 +51,16 @@ def describe(interventions: list[p.Command], box: ToolBox | None) -> str:
     return "; ".join(parts)
 
 
+def default_title(interventions: list[p.Command], box: ToolBox | None) -> str:
+    """A proposal's title when the player types none: the first tool's title, and how many more."""
+    if box is None or not interventions or all(isinstance(c, p.CloseLink) for c in interventions):
+        return captions.default_title(interventions)
+    tool = box.for_command(interventions[0])
+    first = tool.title if tool else p.tag_of(interventions[0]).replace("_", " ").capitalize()
+    more = len(interventions) - 1
+    return first if not more else f"{first} and {more} more"
+
+
 def cost_text(preview: p.Preview, budget_left: int | None) -> str | None:
     if not preview.costs_eur:
         return None

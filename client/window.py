@@ -27,7 +27,7 @@ from agora.client.intents import Intents
 from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
-from agora.client.preview_panel import PreviewPanel
+from agora.client.preview_panel import PreviewPanel, default_title, describe
 from agora.client.propose_dialog import ProposeDialog
 from agora.client.side_tabs import SideTabs
 from agora.client.tool_panel import ToolPanel, instruction
@@ -141,6 +141,7 @@ class PlayWindow(arcade.Window):
                     self.proposing = False
                     self.draft.leave()
                     self.draft.clear()
+                    self.tabs.show("board")
                     self.repaint()
             case p.Event():
                 self.notices.add(captions.event_text(message), Kind.INFO, now)
@@ -250,8 +251,8 @@ class PlayWindow(arcade.Window):
         elif self.game.game is not None and not self.game.opens("propose"):
             self.notices.add("Proposals open in the propose phase.", Kind.INFO, now)
         else:
-            self.dialog.show(captions.describe_draft(self.draft.previewed),
-                             captions.default_title(self.draft.previewed), self.hud.map_area(*self.get_size()))
+            self.dialog.show(describe(self.draft.previewed, self.tool_box),
+                             default_title(self.draft.previewed, self.tool_box), self.hud.map_area(*self.get_size()))
 
     def submit_proposal(self) -> None:
         if self.intents.propose(self.dialog.title_text(), self.dialog.why_text()):

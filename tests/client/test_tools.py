@@ -90,6 +90,8 @@ def test_the_palette_lists_the_catalogue_and_keys_pick_a_tool(joined, world) -> 
     assert costs["add_school"] == "\u20ac35k \u00d7 places"
     assert any(t.startswith("\u20ac1,600/m \u00f7 minutes") for t in texts), "cut short, if at all, at its end"
     assert "Nothing placed yet: pick a tool (1\u20139 or click it), then use it on the map." in texts
+    # All seventeen fit at 1280 x 800.
+    assert sorted(b.tool for b in panel(window).buttons if b.kind == "tool") == list(range(1, len(CATALOGUE) + 1))
     save(grab(window), "client_tools_palette.png")
 
     press(window, arcade.key.KEY_7)
@@ -247,3 +249,42 @@ def test_a_new_road_takes_two_junctions(joined, world) -> None:  # type: ignore[
     assert len(window.draft.items) == 1
     assert "That road would be 900 m long; this session builds roads of at most 800 m." in notices(window)
     assert np.isfinite(view.px_per_m)
+
+
+def test_a_bus_line_takes_consecutive_roads(joined, world) -> None:  # type: ignore[no-untyped-def]
+    window = joined
+    first, second, third = (towns.link_between(world, a, b) for a, b in ((0, 1), (1, 2), (2, 3)))
+    back = towns.link_between(world, 3, 2)
+    press(window, arcade.key.KEY_9)
+    click(window, *anchor(window, first))
+    click(window, *anchor(window, second), SHIFT)
+    assert window.draft.items == [p.AddBusLine(route=[first, second], headway_min=10.0)]
+    click(window, *anchor(window, back), SHIFT)
+    assert f"Road {back} does not go on from road {second}, where the route ends: click a road that starts there." \
+        in notices(window)
+    click(window, *anchor(window, third), SHIFT)
+    press(window, arcade.key.EQUAL)  # +: five minutes more between buses
+    assert window.draft.items == [p.AddBusLine(route=[first, second, third], headway_min=15.0)]
+    assert len(window.draft._undo) == 4, "each click and each + is one step to undo"
+
+
+def test_the_palette_fits_a_full_hd_screen(x_display, world) -> None:  # type: ignore[no-untyped-def]
+    from conftest import FakeLink
+
+    from agora.client.window import PlayWindow
+
+    link = FakeLink()
+    window = PlayWindow(link, name="ada", code="TESTME", width=1920, height=1080)  # type: ignore[arg-type]
+    try:
+        welcome = towns.welcome(world, towns.flows_at(world, 0.3), game=towns.game(towns.phase("propose")))
+        link.messages.put(msgspec.structs.replace(welcome, catalogue=CATALOGUE))
+        pump(window)
+        press(window, arcade.key.KEY_4)
+        click(window, *anchor(window, towns.link_between(world, 4, 5)))
+        pump(window)
+        tools = panel(window)
+        assert sorted(b.tool for b in tools.buttons if b.kind == "tool") == list(range(1, len(CATALOGUE) + 1))
+        assert tools.rows == [("Change the speed limit: road %d" % towns.link_between(world, 4, 5), "about \u20ac1,000")]
+        save(grab(window), "client_tools_1920.png")
+    finally:
+        window.close()
