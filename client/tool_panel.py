@@ -183,7 +183,8 @@ class ToolPanel:
             if priced is not None:
                 lines.append((what, eur(priced[i]), float(priced[i])))
                 continue
-            amount = tool.estimate_eur(command, city) if tool else None
+            line = self.placing.line_links(command.line) if isinstance(command, p.SetHeadway) else None
+            amount = tool.estimate_eur(command, city, line) if tool else None
             lines.append((what, f"about {eur(amount)}" if amount is not None else "priced on preview", amount))
         self.rows = [(what, cost) for what, cost, _ in lines]
         for i, (what, cost, _) in enumerate(lines):

@@ -49,6 +49,37 @@ class Placing:
         self.painting: tuple[Cell, Cell] | None = None  # the rectangle being dragged out
         self._adding = False
         self._at_bound = ""  # the parameter last pressed against its bound (said once)
+        # The bus lines as the server last described them: line m runs over
+        # line_link[line_first[m]:line_first[m + 1]].
+        self.line_first = np.zeros(1, dtype=np.int64)
+        self.line_link = np.zeros(0, dtype=np.int64)
+
+    def take_lines(self, network: p.Network) -> None:
+        """A snapshot's bus lines, for the tools placed on a line."""
+        self.line_first = network.line_first.to_numpy().astype(np.int64)
+        self.line_link = network.line_link.to_numpy().astype(np.int64)
+
+    def lines_on(self, link: int) -> list[int]:
+        """The bus lines that run over a road."""
+        first = self.line_first
+        return [m for m in range(len(first) - 1) if link in self.line_link[first[m]:first[m + 1]]]
+
+    def line_links(self, line: int) -> list[int] | None:
+        first = self.line_first
+        if not 0 <= line < len(first) - 1:
+            return None
+        return [int(i) for i in self.line_link[first[line]:first[line + 1]]]
+
+    def cancel(self) -> bool:
+        """Esc: stop the rectangle or the road under way, else put the tool down; False
+        if there was none of these (Esc goes on to its other meanings)."""
+        if self.painting is not None or self.start_node is not None:
+            self.painting, self.start_node = None, None
+            return True
+        if self.box.current is not None:
+            self.choose(0)
+            return True
+        return False
 
     def _say(self, text: str, kind: Kind = Kind.INFO) -> None:
         self.notices.add(text, kind, time.monotonic())
@@ -122,7 +153,7 @@ class Placing:
         if link is None:
             self._say("No road there: click on a road.")
         elif tool.on == "line":
-            self._say(f"{tool.title}: choosing a bus line on the map is not possible yet.")
+            self._line(tool, link)
         elif self._allowed(city, tool, link):
             self._link(city, tool, link, add)
         return True
@@ -166,6 +197,24 @@ class Placing:
             return
         new = tool.command(links=[*links, link])
         self.draft.change([*items[:-1], new] if links else [*items, new])
+
+    def _line(self, tool: Tool, link: int) -> None:
+        """A road a bus line runs on picks that line; where several run, each click takes
+        the next of them."""
+        lines = self.lines_on(link)
+        if not lines:
+            self._say(f"No bus line runs on road {link}: click a road a bus line runs on.", Kind.ERROR)
+            return
+        items = list(self.draft.items)
+        last = items[-1] if items and tool.makes(items[-1]) else None
+        held = getattr(last, "line", None)
+        line = lines[(lines.index(held) + 1) % len(lines)] if held in lines else lines[0]
+        if len(lines) > 1:
+            self._say(f"{len(lines)} bus lines run on road {link}: line {line} chosen; click again for the next.")
+        if held in lines:
+            items = items[:-1]
+        self.draft.change([*[c for c in items if not (tool.makes(c) and getattr(c, "line", None) == line)],
+                           tool.command(line=line)])
 
     def _node(self, city: City, tool: Tool, viewport: Viewport, x: float, y: float) -> None:
         if city.node_x_m.size == 0:

@@ -163,11 +163,11 @@ class Tool:
         place = {f.name: getattr(command, f.name) for f in msgspec.structs.fields(command) if f.name in PLACE_FIELDS}
         return self.command(**{k: v for k, v in place.items() if v is not None})
 
-    def estimate_eur(self, command: p.Command, city: City | None) -> float | None:
-        """The catalogue's unit cost times the quantity, as the server would count it; None
-        when the client cannot tell (a bus line's length, say)."""
+    def estimate_eur(self, command: p.Command, city: City | None, line: list[int] | None = None) -> float | None:
+        """The catalogue's unit cost times the quantity, as the server would count it (`line`:
+        the roads of the bus line a SetHeadway is for); None when the client cannot tell."""
         cost = self.info.cost
-        links = _links(command)
+        links = line if isinstance(command, p.SetHeadway) and line is not None else _links(command)
         cells = list(getattr(command, "cells", ()) or ())
         quantity = 1.0
         if cost.per == "link":

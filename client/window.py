@@ -187,6 +187,7 @@ class PlayWindow(arcade.Window):
         keep_view = self.map_viewport is not None and self.city is not None and city.extent() == self.city.extent()
         self.city = city
         self.map_view = MapView(self.ctx, city)
+        self.placing.take_lines(snapshot.network)
         self.draft.links = [i for i in self.draft.links if i < city.n_links]
         self.repaint()
         if not keep_view:
@@ -274,7 +275,7 @@ class PlayWindow(arcade.Window):
             elif symbol == arcade.key.TAB:
                 self.dialog.next_field()
             return
-        if symbol == arcade.key.ESCAPE and self.leave():
+        if symbol == arcade.key.ESCAPE and (self.leave() or self.placing.cancel()):
             return
         if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
             self.open_dialog()

@@ -288,3 +288,37 @@ def test_the_palette_fits_a_full_hd_screen(x_display, world) -> None:  # type: i
         save(grab(window), "client_tools_1920.png")
     finally:
         window.close()
+
+
+def test_a_bus_line_is_picked_by_a_road_it_runs_on_and_esc_puts_the_tool_down(play_window, fake_link, world) -> None:  # type: ignore[no-untyped-def]
+    window = play_window
+    west, middle = towns.link_between(world, 4, 5), towns.link_between(world, 5, 6)
+    welcome = towns.welcome(world, towns.flows_at(world, 0.3), game=towns.game(towns.phase("propose")))
+    # Two bus lines along the arterial: line 0 over both stretches, line 1 over the middle one.
+    network = msgspec.structs.replace(
+        welcome.snapshot.network, line_first=p.Array.of(np.array([0, 2, 3], dtype=np.int64)),
+        line_link=p.Array.of(np.array([west, middle, middle], dtype=np.int32)),
+        line_stop=p.Array.of(np.ones(3, dtype=bool)), line_headway_min=p.Array.of(np.array([10.0, 20.0])))
+    snapshot = msgspec.structs.replace(welcome.snapshot, network=network)
+    fake_link.messages.put(msgspec.structs.replace(welcome, snapshot=snapshot, catalogue=CATALOGUE))
+    pump(window)
+    click(window, *window.tabs.header_at("tools"))
+    pump(window)
+    click(window, *tool_row(window, "set_headway"))
+    click(window, *anchor(window, west))
+    assert window.draft.items == [p.SetHeadway(line=0, headway_min=10.0)]
+    click(window, *anchor(window, middle))  # lines 0 and 1 run here: the next of them
+    assert window.draft.items == [p.SetHeadway(line=1, headway_min=10.0)]
+    assert "2 bus lines run on road %d: line 1 chosen; click again for the next." % middle in notices(window)
+    click(window, *anchor(window, towns.link_between(world, 1, 5)))
+    assert "No bus line runs on road %d: click a road a bus line runs on." % towns.link_between(world, 1, 5) \
+        in notices(window)
+    assert window.draft.items == [p.SetHeadway(line=1, headway_min=10.0)]
+    pump(window)
+    # A year of line 1 (300 m) at its new headway: EUR 1,600 a metre / 10 minutes.
+    assert panel(window).rows == [("Run a bus line more or less often: bus line 1", "about \u20ac48k")]
+
+    # Esc puts the tool down (the window stays open); the draft stays.
+    press(window, arcade.key.ESCAPE)
+    assert window.tool_box.current is None and not window.closed
+    assert window.draft.items == [p.SetHeadway(line=1, headway_min=10.0)]
