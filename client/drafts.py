@@ -31,6 +31,8 @@ class Draft:
         # The server's price of the last draft previewed (it outlives leaving the preview).
         self.price: tuple[list[p.Command], list[int]] = ([], [])
         self._undo: list[list[p.Command]] = []
+        self._asked_items = False  # the last request was of the tools' interventions
+        self._previewed_items = False  # and so is the preview shown
         self._redo: list[list[p.Command]] = []
 
     # -- interventions placed with the tools -------------------------------------------
@@ -61,6 +63,10 @@ class Draft:
         """The draft went to the board: nothing picked or placed, and nothing to undo."""
         self.links = []
         self.items, self._undo, self._redo = [], [], []
+
+    def stale(self) -> bool:
+        """The tools' interventions changed since the preview shown (which Enter would propose)."""
+        return self._previewed_items and self.previewed != self.items
 
     def marked(self) -> list[int]:
         """The roads to show picked: those clicked, and those the tools' interventions are on."""
@@ -117,6 +123,7 @@ class Draft:
         self.requests += 1
         self.pending = self.requests
         self.asked = list(interventions)
+        self._asked_items = bool(self.items) and self.asked == self.items
         return p.PreviewDraft(request=self.requests, interventions=list(interventions))
 
     def answer(self, preview: p.Preview) -> bool:
@@ -126,6 +133,7 @@ class Draft:
         self.pending = None
         self.preview = preview
         self.previewed = self.asked
+        self._previewed_items = self._asked_items
         self.price = (self.asked, list(preview.costs_eur))
         return True
 

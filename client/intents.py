@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from agora.client import captions
 from agora.client.city import City
 from agora.client.connection import Outgoing
 from agora.client.drafts import Draft
 from agora.client.game_state import GameState
 from agora.client.notices import Kind, Notices
+from agora.client.tools import ToolBox, default_title
 from agora.server import protocol as p
 
 NOT_SENT = "Not connected to the server: {what} was not sent."
@@ -29,7 +29,9 @@ class Sender(Protocol):
 
 
 class Intents:
-    def __init__(self, link: Sender, notices: Notices, game: GameState, draft: Draft) -> None:
+    def __init__(self, link: Sender, notices: Notices, game: GameState, draft: Draft,
+                 box: ToolBox | None = None) -> None:
+        self.box = box  # names the tools' interventions in a default title
         self.link = link
         self.notices = notices
         self.game = game
@@ -75,15 +77,21 @@ class Intents:
     # -- proposals and ballots ---------------------------------------------------------
 
     def can_propose(self) -> bool:
-        return self.draft.preview is not None and bool(self.draft.previewed)
+        return self.draft.preview is not None and bool(self.draft.previewed) and not self.draft.stale()
+
+    def propose_hint(self) -> str:
+        """Why Enter proposes nothing yet, and what to do."""
+        if self.draft.preview is not None and self.draft.stale():
+            return "The draft changed since its preview: press P to preview it again, then Enter to propose it."
+        return "Preview a draft first (pick roads or take a tool, press P), then press Enter to propose it."
 
     def propose(self, title: str, rationale: str = "") -> bool:
         """Put the previewed draft before the room; an empty title takes a default one."""
         if not self.can_propose():
-            self._say("Preview a draft first (pick roads, press P), then propose it.")
+            self._say(self.propose_hint())
             return False
         interventions = list(self.draft.previewed)
-        title = title.strip() or captions.default_title(interventions)
+        title = title.strip() or default_title(interventions, self.box)
         return self._send(p.Propose(title=title, interventions=interventions, rationale=rationale.strip()),
                           "the proposal")
 

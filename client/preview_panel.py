@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import arcade
 
-from agora.client import captions, indicators, palette
+from agora.client import indicators, palette
 from agora.client.drawing import Column, TextPool, fit_text, set_color
 from agora.client.drafts import Draft
 from agora.client.game_state import eur
-from agora.client.tool_panel import placed_text
-from agora.client.tools import ToolBox
+from agora.client.tools import ToolBox, describe
 from agora.client.indicators import Change, Verdict
 from agora.client.viewport import Area
 from agora.server import protocol as p
@@ -38,27 +37,6 @@ GROUPS = ((Verdict.WORSE, "Worse"), (Verdict.BETTER, "Better"), (Verdict.CHANGED
 def hour_text(hour: float) -> str:
     minutes = int(round(hour * 60)) % (24 * 60)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def describe(interventions: list[p.Command], box: ToolBox | None) -> str:
-    """The draft in words: closures as before, the tools' interventions by their titles."""
-    if box is None or all(isinstance(c, p.CloseLink) for c in interventions):
-        return captions.describe_draft(interventions)
-    parts = []
-    for command in interventions:
-        tool = box.for_command(command)
-        parts.append(f"{tool.title if tool else p.tag_of(command).replace('_', ' ')} ({placed_text(command)})")
-    return "; ".join(parts)
-
-
-def default_title(interventions: list[p.Command], box: ToolBox | None) -> str:
-    """A proposal's title when the player types none: the first tool's title, and how many more."""
-    if box is None or not interventions or all(isinstance(c, p.CloseLink) for c in interventions):
-        return captions.default_title(interventions)
-    tool = box.for_command(interventions[0])
-    first = tool.title if tool else p.tag_of(interventions[0]).replace("_", " ").capitalize()
-    more = len(interventions) - 1
-    return first if not more else f"{first} and {more} more"
 
 
 def cost_text(preview: p.Preview, budget_left: int | None) -> str | None:
@@ -117,7 +95,8 @@ class PreviewPanel:
         self._changes(col, moved, same, reserve)
         if scores:
             self._personas(col, scores)
-        keys = ("Enter  propose it" if can_propose else "Proposals open in the propose phase") + \
+        keys = ("P  preview the changed draft" if draft.stale() else "Enter  propose it" if can_propose
+                else "Proposals open in the propose phase") + \
             "  \u00b7  L  map layer  \u00b7  Esc  leave the preview"
         self._footer(area, keys)
 

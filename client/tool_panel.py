@@ -23,7 +23,7 @@ from agora.client.drafts import Draft
 from agora.client.drawing import Column, TextPool, fit_text, set_color
 from agora.client.game_state import GameState, eur
 from agora.client.tool_placing import Placing
-from agora.client.tools import Tool, ToolBox, command_cells, command_links, value_text
+from agora.client.tools import Tool, ToolBox, placed_text, value_text
 from agora.client.viewport import Area
 from agora.server import protocol as p
 
@@ -42,21 +42,6 @@ class Button:
     tool: int = 0  # the tool's number (1-based), for "tool"
     name: str = ""  # the parameter, for "step"
     step: int = 0  # -1 or +1, for "step"
-
-
-def placed_text(command: p.Command) -> str:
-    """Where an intervention is placed, in a few words: "2 roads", "road 17", "12 cells"."""
-    cells = command_cells(command)
-    if cells:
-        return f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
-    if isinstance(command, p.AddRoad):
-        return f"junction {command.from_node} to {command.to_node}"
-    if isinstance(command, p.SetHeadway):
-        return f"bus line {command.line}"
-    links = command_links(command)
-    if len(links) == 1:
-        return f"road {links[0]}"
-    return f"{len(links)} roads"
 
 
 class ToolPanel:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from agora.client import captions
 from agora.client.city import City
 from agora.client.game_state import eur
 from agora.server import protocol as p
@@ -252,3 +253,42 @@ class ToolBox:
     def for_command(self, command: p.Command) -> Tool | None:
         """The tool that makes such a command (the first, if entries share an edit)."""
         return next((t for t in self.tools if t.makes(command)), None)
+
+
+# -- a draft in words ------------------------------------------------------------------
+
+
+def placed_text(command: p.Command) -> str:
+    """Where an intervention is placed, in a few words: "2 roads", "road 17", "12 cells"."""
+    cells = command_cells(command)
+    if cells:
+        return f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
+    if isinstance(command, p.AddRoad):
+        return f"junction {command.from_node} to {command.to_node}"
+    if isinstance(command, p.SetHeadway):
+        return f"bus line {command.line}"
+    links = command_links(command)
+    if len(links) == 1:
+        return f"road {links[0]}"
+    return f"{len(links)} roads"
+
+
+def describe(interventions: list[p.Command], box: ToolBox | None) -> str:
+    """The draft in words: closures as before, the tools' interventions by their titles."""
+    if box is None or all(isinstance(c, p.CloseLink) for c in interventions):
+        return captions.describe_draft(interventions)
+    parts = []
+    for command in interventions:
+        tool = box.for_command(command)
+        parts.append(f"{tool.title if tool else p.tag_of(command).replace('_', ' ')} ({placed_text(command)})")
+    return "; ".join(parts)
+
+
+def default_title(interventions: list[p.Command], box: ToolBox | None) -> str:
+    """A proposal's title when the player types none: the first tool's title, and how many more."""
+    if box is None or not interventions or all(isinstance(c, p.CloseLink) for c in interventions):
+        return captions.default_title(interventions)
+    tool = box.for_command(interventions[0])
+    first = tool.title if tool else p.tag_of(interventions[0]).replace("_", " ").capitalize()
+    more = len(interventions) - 1
+    return first if not more else f"{first} and {more} more"

@@ -27,12 +27,12 @@ from agora.client.intents import Intents
 from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
-from agora.client.preview_panel import PreviewPanel, default_title, describe
+from agora.client.preview_panel import PreviewPanel
 from agora.client.propose_dialog import ProposeDialog
 from agora.client.side_tabs import SideTabs
 from agora.client.tool_panel import ToolPanel, instruction
 from agora.client.tool_placing import Placing
-from agora.client.tools import ToolBox
+from agora.client.tools import ToolBox, default_title, describe
 from agora.client.viewport import Area, Viewport
 from agora.server import protocol as p
 
@@ -62,11 +62,11 @@ class PlayWindow(arcade.Window):
         self.game = GameState()
         self.draft = Draft()
         self.layers = MapLayers()
-        self.intents = Intents(link, self.notices, self.game, self.draft)
+        self.tool_box = ToolBox()
+        self.intents = Intents(link, self.notices, self.game, self.draft, self.tool_box)
         self.board = BoardPanel()
         self.tabs = SideTabs()
         self.tabs.add("board", "Proposals", BoardTab(self))
-        self.tool_box = ToolBox()
         self.preview_panel = PreviewPanel(self.tool_box)
         self.placing = Placing(self.tool_box, self.draft, self.notices)
         self.tabs.add("tools", "Draft", ToolPanel(self.tool_box, self.draft, self.placing, self.game, lambda: self.city),
@@ -248,7 +248,7 @@ class PlayWindow(arcade.Window):
         """Enter on a preview: the dialog for the proposal's title."""
         now = time.monotonic()
         if not self.intents.can_propose():
-            self.notices.add("Preview a draft first (pick roads, press P), then press Enter to propose it.", Kind.INFO, now)
+            self.notices.add(self.intents.propose_hint(), Kind.INFO, now)
         elif self.game.game is not None and not self.game.opens("propose"):
             self.notices.add("Proposals open in the propose phase.", Kind.INFO, now)
         else:

@@ -322,3 +322,26 @@ def test_a_bus_line_is_picked_by_a_road_it_runs_on_and_esc_puts_the_tool_down(pl
     press(window, arcade.key.ESCAPE)
     assert window.tool_box.current is None and not window.closed
     assert window.draft.items == [p.SetHeadway(line=1, headway_min=10.0)]
+
+
+def test_a_draft_changed_after_its_preview_is_previewed_again_before_it_is_proposed(joined, fake_link, world) -> None:  # type: ignore[no-untyped-def]
+    window = joined
+    a, b = towns.link_between(world, 1, 5), towns.link_between(world, 2, 6)
+    press(window, arcade.key.KEY_7)
+    click(window, *anchor(window, a))
+    press(window, arcade.key.P)
+    fake_link.messages.put(msgspec.structs.replace(towns.preview(world, 1, (), {a: -50.0}), cost_eur=18_000,
+                                                   costs_eur=[18_000]))
+    pump(window)
+    click(window, *anchor(window, b), SHIFT)  # the map still takes clicks during the preview
+    assert window.draft.items == [p.AddBikeLane(links=[a, b])] and window.draft.stale()
+    pump(window)
+    assert any("P  preview the changed draft" in t for t in window.preview_panel.texts())
+    press(window, arcade.key.ENTER)
+    assert not window.dialog.open
+    assert "The draft changed since its preview: press P to preview it again, then Enter to propose it." in notices(window)
+    press(window, arcade.key.Z, CTRL)  # undone: the draft is the one previewed again
+    press(window, arcade.key.ENTER)
+    assert window.dialog.open and "Leave the title empty for \u201cPaint a bike lane\u201d." in window.dialog.hint.text
+    press(window, arcade.key.ENTER)  # no title typed: the default one
+    assert fake_link.sent[-1] == p.Propose(title="Paint a bike lane", interventions=[p.AddBikeLane(links=[a])])
