@@ -31,9 +31,9 @@ class Draft:
         # The server's price of the last draft previewed (it outlives leaving the preview).
         self.price: tuple[list[p.Command], list[int]] = ([], [])
         self._undo: list[list[p.Command]] = []
+        self._redo: list[list[p.Command]] = []
         self._asked_items = False  # the last request was of the tools' interventions
         self._previewed_items = False  # and so is the preview shown
-        self._redo: list[list[p.Command]] = []
 
     # -- interventions placed with the tools -------------------------------------------
 

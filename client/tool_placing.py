@@ -114,7 +114,8 @@ class Placing:
         """Key `number`: that tool in hand (0: plain road picking)."""
         self.start_node, self.painting = None, None
         if number > len(self.box.tools):
-            self._say(f"There is no tool {number}: this session offers {len(self.box.tools)}.")
+            offered = f"offers {len(self.box.tools)}" if self.box.tools else "offers no interventions to draft"
+            self._say(f"There is no tool {number}: this session {offered}.")
             return self.box.current
         tool = self.box.pick(number)
         if tool is None:
