@@ -134,6 +134,8 @@ class TimelineStrip:
         arcade.draw_lbwh_rectangle_filled(area.left, area.bottom + area.height - 1, area.width, 1, palette.RULE)
         top = area.bottom + area.height - 20
         state = "playing" if playing else "paused"
+        if shown != playhead:
+            state += f", loading (showing tick {shown})"
         self._status.text = f"Tick {playhead} of {line.last}  \u00b7  {line.clock(playhead)}  \u00b7  {state}"
         self._status.position = (area.left + PAD, top)
         self._status.draw()

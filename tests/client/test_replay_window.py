@@ -5,6 +5,8 @@ previews split the map side by side, and B branches."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 import types
@@ -152,8 +154,15 @@ def test_the_timeline_shows_the_events_and_a_click_seeks(window, recording: Reco
     assert [q.versions[-1].title for q in window.game.proposals()] == ["Quiet street", "School street"]
     assert window.game.game.phase.name == "propose"
 
-    click(window, line.x_of(20, area), area.bottom + TRACK_Y)
-    wait_for(window, at_tick(window, 20), 60, "the seek back to tick 20")
+    # Dragging the playhead: the map follows to where it is let go.
+    x, y = line.x_of(40, area), area.bottom + TRACK_Y
+    window.on_mouse_press(x, y, arcade.MOUSE_BUTTON_LEFT, 0)
+    for tick in (35, 28, 20):
+        window.on_mouse_drag(line.x_of(tick, area), y, 0, 0, arcade.MOUSE_BUTTON_LEFT, 0)
+        pump(window, 1)
+    window.on_mouse_release(line.x_of(20, area), y, arcade.MOUSE_BUTTON_LEFT, 0)
+    assert window.playhead == 20
+    wait_for(window, at_tick(window, 20), 60, "the playhead dragged back to tick 20")
     assert not window.city.closed[recording.street]
     image = grab(window)
     assert closed_looking(image, window.map_view, window.map_viewport, recording.street) <= 1
@@ -258,3 +267,38 @@ def test_two_proposals_previews_side_by_side_and_a_branch(window, recording: Rec
     save(grab(window), "client_replay_branched.png")
     press(window, arcade.key.ESCAPE)
     assert window.status is None and not window.closed
+
+
+def test_agora_replay_view_opens_the_window_on_the_recording(recording: Recording, x_display: str,
+                                                            tmp_path: Path) -> None:
+    """End to end: the one command a planner types, in a process of its own, on the display."""
+    from PIL import Image
+
+    command = [sys.executable, "-m", "agora.server.cli", "replay", str(recording.db), "--session", "r1", "--view"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "DISPLAY": x_display})
+    shot = tmp_path / "screen.png"
+    try:
+        deadline = time.monotonic() + 120
+        phase = palette_kind("phase")
+        while True:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no timeline on the screen within 120 s"
+            time.sleep(1.0)
+            subprocess.run(["import", "-window", "root", "-display", x_display, str(shot)], check=True,
+                           capture_output=True, timeout=30)
+            image = Image.open(shot).convert("RGB")
+            colours = {c for _, c in image.getcolors(maxcolors=1 << 20) or []}
+            # The timeline's marks are drawn once the recording is open.
+            if phase in colours:
+                break
+        save(image, "client_replay_view_e2e.png")
+        assert palette.BAR[:3] in colours and palette_kind("proposal") in colours
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    assert "Replaying session r1" in out, (out, err)
+
+
+def palette_kind(name: str) -> tuple[int, int, int]:
+    return next(k.color[:3] for k in KINDS if k.name == name)
