@@ -119,7 +119,9 @@ def test_a_seek_shows_the_rebuilt_session_forwards_and_back(planner: Planner, re
     try:
         recorded = Recorded.load(log, "w1")
         seen: dict[int, p.Snapshot] = {}
-        for tick in (40, 20, 60, 3, 40):
+        # Forward from tick 1, back to a checkpoint, on, back to the start, to the stored
+        # snapshot at 100 (the only one whose arrays the pruning kept), back again.
+        for tick in (40, 20, 60, 3, 100, 95, 40):
             snapshot, game = planner.seek(tick)
             assert snapshot.tick == game.tick == tick
             expected = rebuild(log, recorded, tick).session
@@ -218,3 +220,22 @@ def test_a_branch_answers_with_the_new_session(planner: Planner, recording: Reco
     planner.send(p.Branch(tick=0))
     error = planner.next()
     assert isinstance(error, p.Error) and error.code == "no_such_tick"
+
+
+def test_a_live_session_refuses_seek_and_branch(live_server) -> None:  # type: ignore[no-untyped-def]
+    with connect(live_server.ws_url + "/ws") as ws:
+        player = Planner(ws)
+        player.send(p.Hello(code=live_server.code, name="ada"))
+        assert isinstance(player.next(), p.Welcome)
+        for message in (p.Seek(5), p.Branch(5)):
+            player.send(message)
+            error = _first_error(player)
+            assert error.code == "not_a_replay" and "replay" in error.message
+    assert live_server.accepted_commands() == []
+
+
+def _first_error(player: Planner) -> p.Error:
+    while True:
+        message = player.next()
+        if isinstance(message, p.Error):
+            return message
