@@ -3,7 +3,7 @@ two map views that pan and zoom together, each labelled, with its headline numbe
 the right, their difference from the left.
 
     a = Side.moment(ctx, city, "A", clock="08:20")             # the town at a tick
-    b = Side.previewed(ctx, city, "B", "Proposal 2 'Park'", preview, interventions)
+    b = Side.previewed(ctx, city, "B", "Proposal 2 'Park'", "08:20", preview, interventions)
     comparison = Comparison(a, b, viewport)                     # viewport: the left half's
     comparison.draw(map_area, framebuffer_size)
     comparison.halves(map_area)                                 # (left, right) Areas
@@ -56,7 +56,7 @@ class Side:
         return cls(label, f"Tick {city.tick} at {clock}", city, view, numbers, city.tick)
 
     @classmethod
-    def previewed(cls, ctx: ArcadeContext, city: City, label: str, what: str, preview: p.Preview,
+    def previewed(cls, ctx: ArcadeContext, city: City, label: str, what: str, clock: str, preview: p.Preview,
                   interventions: list[p.Command]) -> Side:
         """A proposal's preview: the roads' change of traffic and a layer's change, as the
         preview display paints them; the numbers are the town with the proposal."""
@@ -66,7 +66,8 @@ class Side:
         layers = MapLayers()
         layers.take_preview(preview, city)
         layers.paint(view, city, draft)
-        return cls(label, f"{what} at tick {city.tick}", city, view, dict(preview.indicators_after), city.tick)
+        return cls(label, f"{what} at tick {city.tick} ({clock})", city, view, dict(preview.indicators_after),
+                   city.tick)
 
 
 def difference_text(name: str, a: float, b: float) -> tuple[str, palette.RGBA]:

@@ -40,6 +40,7 @@ class ReplayWindow(PlayWindow):
     def __init__(self, link: Link, *, session: str = "", width: int = 1280, height: int = 800,
                  visible: bool = True) -> None:
         super().__init__(link, name="planner", code="", width=width, height=height, visible=visible)
+        self.set_caption("Agora replay")
         self.hud.bottom_px = HELP_BAR_PX + TIMELINE_PX
         self.status = ("Opening the recording...", f"Replaying session {session or '(latest)'} from {link.url}.",
                        Kind.INFO)
@@ -160,8 +161,8 @@ class ReplayWindow(PlayWindow):
             return
         clock = self.timeline.clock(city.tick)
         if self.draft.showing and self.draft.preview is not None:
-            side = Side.previewed(self.ctx, city, label, self.previewing or "The preview", self.draft.preview,
-                                  self.draft.previewed)
+            side = Side.previewed(self.ctx, city, label, self.previewing or "The preview", clock,
+                                  self.draft.preview, self.draft.previewed)
         else:
             side = Side.moment(self.ctx, city, label, clock, self.layers.overlay)
         self.marks[label] = side
@@ -243,6 +244,9 @@ class ReplayWindow(PlayWindow):
             self._scrubbing = False
             return
         if self.comparison is not None:
+            # The halves pan together (on_mouse_drag); a click on the side panel still reaches it.
+            if self._press is not None and not self._dragged and self.hud.covers(x, y):
+                self.tabs.click(x, y)
             self._press = None
             self._dragged = False
             return

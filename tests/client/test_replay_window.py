@@ -36,6 +36,7 @@ class Recording:
     db: Path
     street: int  # closed by ada at tick 30
     events: int
+    proposed: tuple[int, int]  # the street proposal 1 closes, and proposal 2's
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
     rec.ticks(60 - rec.session.tick)
     assert rec.session.closed[streets[0]]
     log.close()
-    return Recording(db, streets[0], 6)
+    return Recording(db, streets[0], 6, (streets[5], streets[9]))
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,8 @@ def at_tick(window, tick: int) -> Callable[[], bool]:  # type: ignore[no-untyped
     return lambda: window.city is not None and window.city.tick == tick and window.asked is None
 
 
-def closed_looking(image, view, viewport, link: int) -> int:  # type: ignore[no-untyped-def]
+def closed_looking(image, view, viewport, link: int,  # type: ignore[no-untyped-def]
+                   colours: tuple[palette.RGBA, ...] = (palette.CLOSED_COLOR, palette.CLOSED_DASH_COLOR)) -> int:
     """How many of 9 points along a link's drawn band show a closed road's charcoal or white dash."""
     city = view.city
     x0, y0 = viewport.to_screen(float(city.ax[link]), float(city.ay[link]))
@@ -112,7 +114,7 @@ def closed_looking(image, view, viewport, link: int) -> int:  # type: ignore[no-
     for f in np.linspace(0.2, 0.8, 9):
         x, y = x0 + (x1 - x0) * f + (ax - mx), y0 + (y1 - y0) * f + (ay - my)
         rgb = pixel(image, x, y)
-        near = [max(abs(a - b) for a, b in zip(rgb, c[:3])) for c in (palette.CLOSED_COLOR, palette.CLOSED_DASH_COLOR)]
+        near = [max(abs(a - b) for a, b in zip(rgb, c[:3])) for c in colours]
         count += min(near) <= 24
     return count
 
@@ -246,9 +248,29 @@ def test_two_proposals_previews_side_by_side_and_a_branch(window, recording: Rec
     press(window, arcade.key.BRACKETRIGHT)
     comparison = window.comparison
     assert comparison is not None
-    assert comparison.a.title == "Proposal 1 'Quiet street' at tick 40"
-    assert comparison.b.title == "Proposal 2 'School street' at tick 40"
+    clock = window.timeline.clock(40)
+    assert comparison.a.title == f"Proposal 1 'Quiet street' at tick 40 ({clock})"
+    assert comparison.b.title == f"Proposal 2 'School street' at tick 40 ({clock})"
     save(grab(window), "client_replay_compare_proposals.png")
+    # Each half shows its own proposal's street closed (white dashes over the change of
+    # traffic, as a preview draws a closure), and the other's open.
+    right = comparison.halves(window.hud.map_area(*window.get_size()))[1]
+    for street, a_closed in zip(recording.proposed, (True, False)):
+        viewport = comparison.viewport
+        viewport.center_m = window.city.midpoint(street)
+        viewport.px_per_m = viewport.fit_scale() * 4.0
+        image = grab(window)
+        dash = (palette.CLOSED_DASH_COLOR,)
+        a_count = closed_looking(image, comparison.a.view, viewport, street, dash)
+        b_count = closed_looking(image, comparison.b.view, comparison.right_viewport(right), street, dash)
+        assert (a_count >= 3, b_count >= 3) == (a_closed, not a_closed), (street, a_count, b_count)
+        assert min(a_count, b_count) == 0, (street, a_count, b_count)
+    # The board still answers clicks while the map is split.
+    pump(window, 1)
+    assert window.game.selected == 2
+    row = next(r for r in window.board.rows if r.proposal == 1)
+    click(window, row.left + row.width / 2, row.bottom + row.height / 2)
+    assert window.game.selected == 1 and window.comparison is comparison
     press(window, arcade.key.ESCAPE)
     assert window.comparison is None
 
