@@ -122,7 +122,7 @@ class TimelineStrip:
         self._first = text(9.5, palette.TEXT_DIM)
         self._last = text(9.5, palette.TEXT_DIM, anchor_x="right")
         self._legend = [text(9.5, palette.TEXT_DIM) for _ in KINDS]
-        self._marks = {name: text(9.5, palette.ACCENT, bold=True) for name in ("A", "B")}
+        self._marks = {name: text(9.5, bold=True) for name in ("A", "B")}
         self.drawn_marks: list[tuple[float, float, Kind]] = []  # x, y and kind of each mark drawn, for tests
 
     def contains(self, x: float, y: float, area: Area) -> bool:
@@ -151,14 +151,15 @@ class TimelineStrip:
         shown_x = line.x_of(shown, area)
         arcade.draw_lbwh_rectangle_filled(x0, y - 1, max(shown_x - x0, 0), 3, palette.TEXT_DIM)
         self.drawn_marks = []
-        # Kinds that share a tick split its mark from the top down, so that none hides another.
-        by_tick: dict[int, list[Kind]] = {}
+        # Kinds that share a tick (or, in a long session, a column of pixels) split its mark
+        # from the top down, so that none hides another; one rectangle a kind and column.
+        by_column: dict[int, tuple[float, list[Kind]]] = {}
         for event in line.events:
-            kinds = by_tick.setdefault(event.tick, [])
+            x = line.x_of(event.tick, area)
+            kinds = by_column.setdefault(round(x), (x, []))[1]
             if kind_of(event.command) not in kinds:
                 kinds.append(kind_of(event.command))
-        for tick, kinds in by_tick.items():
-            x = line.x_of(tick, area)
+        for x, kinds in by_column.values():
             part = 2 * MARK_PX / len(kinds)
             for i, kind in enumerate(kinds):
                 bottom = y + MARK_PX - (i + 1) * part
@@ -166,7 +167,7 @@ class TimelineStrip:
                 self.drawn_marks.append((x, bottom + part / 2, kind))
         for name, tick in marks.items():
             x = line.x_of(tick, area)
-            arcade.draw_lbwh_rectangle_filled(x - 1, y - MARK_PX - 4, 2, 2 * MARK_PX + 8, palette.ACCENT)
+            arcade.draw_lbwh_rectangle_filled(x - 1, y - MARK_PX - 4, 2, 2 * MARK_PX + 8, palette.TEXT_DIM)
             label = self._marks[name]
             label.text = name
             label.position = (x + 4, y - MARK_PX - 3)  # beside the mark, clear of the playhead's knob

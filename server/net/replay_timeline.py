@@ -11,6 +11,7 @@ game command at the tick after which it was performed (Replay.run_to(tick) inclu
 from __future__ import annotations
 
 from agora.server import protocol as p
+from agora.server.session.game import TIMER
 from agora.server.session.session import Order
 from agora.server.store.replays import Recorded
 from agora.server.sim.generation import hour_of_tick
@@ -120,7 +121,8 @@ def summary(order: Order) -> str:
         case p.Vote():
             return f"{who} cast a ballot"
         case p.AdvancePhase():
-            return "The phase timer ended the phase" if order.player_id < 0 else f"{who} moved on to the next phase"
+            return "The phase's time ran out: on to the next phase" if order.player_id == TIMER.id \
+                else f"{who} moved on to the next phase"
         case p.SetPhase(phase=phase):
             return f"{who} moved to the {phase} phase"
         case p.Pause():

@@ -296,7 +296,9 @@ def test_agora_replay_view_opens_the_window_on_the_recording(recording: Recordin
     """End to end: the one command a planner types, in a process of its own, on the display."""
     from PIL import Image
 
-    command = [sys.executable, "-m", "agora.server.cli", "replay", str(recording.db), "--session", "r1", "--view"]
+    # At the other size a workshop projects at, the whole screen.
+    command = [sys.executable, "-m", "agora.server.cli", "replay", str(recording.db), "--session", "r1", "--view",
+               "--width", "1920", "--height", "1080"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "DISPLAY": x_display})
     shot = tmp_path / "screen.png"

@@ -239,3 +239,21 @@ def _first_error(player: Planner) -> p.Error:
         message = player.next()
         if isinstance(message, p.Error):
             return message
+
+
+def test_summaries_name_who_did_what() -> None:
+    from agora.server.net.replay_timeline import summary
+    from agora.server.session.players import PlayerId
+    from agora.server.session.session import Order
+
+    def said(player: str, command: p.Logged, pid: int = 2) -> str:
+        return summary(Order(1, 3, PlayerId(0 if player == "timer" else pid), player, command))
+
+    assert said("timer", p.AdvancePhase()) == "The phase's time ran out: on to the next phase"
+    assert said("facilitator", p.AdvancePhase()) == "facilitator moved on to the next phase"
+    assert said("ada", p.SetToll(links=[1, 2, 3, 4, 5, 6], toll_eur=2.5)) == \
+        "ada set a toll of \u20ac2.50 on roads 1, 2, 3, 4 and 2 more"
+    assert said("bob", p.Comment(proposal=2, text="  Deliveries\nat 6?  ", parent=4)) == \
+        "bob replied on proposal 2: 'Deliveries at 6?'"
+    assert said("ada", p.MakePark(cells=[(1, 2), (1, 3)])) == "ada made a park of 2 cells"
+    assert said("ada", p.Propose(title="x" * 70, interventions=[], draft=True)).endswith("\u2026'")
