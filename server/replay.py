@@ -106,7 +106,12 @@ def view(db: Path, session_id: str, width: int = 1280, height: int = 800) -> int
         from agora.client.replay_window import ReplayWindow
 
         connection = ReplayConnection(server.ws_url, session=session_id, token=server.admin_token)
-        window = ReplayWindow(connection, session=session_id, width=width, height=height)
+        try:
+            window = ReplayWindow(connection, session=session_id, width=width, height=height)
+        except Exception as exc:  # pyglet's display errors share no base class beyond this
+            print(f"agora replay: cannot open a window ({type(exc).__name__}: {exc}); --view needs a display "
+                  "(on a server without one, use agora replay without --view, or agora export)", file=sys.stderr)
+            return 2
         connection.start()
         try:
             window.run()

@@ -257,3 +257,11 @@ def test_summaries_name_who_did_what() -> None:
         "bob replied on proposal 2: 'Deliveries at 6?'"
     assert said("ada", p.MakePark(cells=[(1, 2), (1, 3)])) == "ada made a park of 2 cells"
     assert said("ada", p.Propose(title="x" * 70, interventions=[], draft=True)).endswith("\u2026'")
+
+
+def test_agora_replay_view_names_a_session_the_file_does_not_hold(recording: Recording,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from agora.server.cli import main
+
+    assert main(["replay", str(recording.db), "--session", "nope", "--view"]) == 2
+    assert "holds no session 'nope' (it holds: w1)" in capsys.readouterr().err
