@@ -56,10 +56,11 @@ class Unreadable:
 
 Incoming = (
     p.Welcome | p.Delta | p.Resync | p.Accepted | p.Event | p.Error | p.Preview | p.Game | p.VoteResult
+    | p.Timeline | p.Branched
     | ConnectionOpened | ConnectionLost | Unreadable
 )
 # What the client sends once joined: world edits, preview requests and game commands.
-Outgoing = p.Command | p.PreviewDraft | p.GameCommand
+Outgoing = p.Command | p.PreviewDraft | p.GameCommand | p.Seek | p.Branch
 
 
 class State(enum.Enum):

@@ -56,6 +56,9 @@ def side_width(width: int) -> float:
 
 class Hud:
     def __init__(self) -> None:
+        # Where the map and its panels start: above the help bar, and above whatever a mode
+        # keeps below the map (a replay's timeline).
+        self.bottom_px: float = HELP_BAR_PX
         self._panels: list[tuple[float, float, float, float]] = []
         self._legend_left = 0.0
         self._attribution_fit: tuple[str, float] = ("", 0.0)
@@ -80,7 +83,7 @@ class Hud:
     def map_area(self, width: int, height: int) -> Area:
         """The part of the window the map is fitted into (between the two bars, left of the
         side panel)."""
-        return Area(0, HELP_BAR_PX, max(width - side_width(width), 1), max(height - TOP_BAR_PX - HELP_BAR_PX, 1))
+        return Area(0, self.bottom_px, max(width - side_width(width), 1), max(height - TOP_BAR_PX - self.bottom_px, 1))
 
     def side_area(self, width: int, height: int) -> Area:
         """The side panel's rectangle, at the right between the two bars."""
@@ -107,7 +110,7 @@ class Hud:
         if screen.show_legend:
             top = self._draw_legend(right, screen.traffic)
             if screen.overlay is not None:
-                bottom = HELP_BAR_PX + PAD if screen.overlay_at_left else top + PAD
+                bottom = self.bottom_px + PAD if screen.overlay_at_left else top + PAD
                 self._draw_overlay_legend(screen.overlay, right, bottom, screen.overlay_at_left)
         if screen.selection is not None:
             self._draw_selection(screen.selection, self._legend_left if screen.show_legend else right)
@@ -185,7 +188,7 @@ class Hud:
         swatch = 26
         w = PAD * 3 + swatch + text_w
         h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
-        left, bottom = width - w - PAD, HELP_BAR_PX + PAD
+        left, bottom = width - w - PAD, self.bottom_px + PAD
         self._legend_left = left
         self._panel(left, bottom, w, h, palette.PANEL)
         self._legend_title.position = (left + PAD, bottom + h - PAD - 14)
@@ -211,7 +214,7 @@ class Hud:
             _fit_text(t, line, room)
         w = max(t.content_width for t in self._selection) + 2 * PAD + 2
         h = 3 * 22 + 2 * PAD - 4
-        left, bottom = PAD, HELP_BAR_PX + PAD
+        left, bottom = PAD, self.bottom_px + PAD
         self._panel(left, bottom, w, h, palette.PANEL)
         arcade.draw_lbwh_rectangle_filled(left, bottom, 4, h, palette.SELECTION_COLOR)
         for i, t in enumerate(self._selection):

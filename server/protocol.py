@@ -92,6 +92,9 @@ class Hello(Struct, tag="hello", tag_field="type", frozen=True, forbid_unknown_f
     code: str
     name: str
     token: str | None = None
+    # A planner's replay of a recorded session (its id), with `token` the session's
+    # facilitator token or the server's admin token; the answer is a Welcome and a Timeline.
+    replay: str | None = None
 
 
 class CloseLink(Struct, tag="close_link", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -370,6 +373,20 @@ GameCommand = (
 # What the session log holds: world edits and game commands, one union.
 Logged = Command | GameCommand
 
+class Seek(Struct, tag="seek", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Replay: show the session as it was at this tick (after the game commands of that
+    tick). The answer is a Resync and a Game; a PreviewDraft is then made on that world."""
+
+    tick: int
+
+
+class Branch(Struct, tag="branch", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Replay: start a new session from the recorded one as it was at this tick (a what-if
+    for a follow-up workshop). The answer is a Branched."""
+
+    tick: int
+
+
 ClientMessage = (
     Hello | CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane
     | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad
@@ -377,6 +394,7 @@ ClientMessage = (
     | Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
     | Adopt | Reject | RollBack | CountVotes
+    | Seek | Branch
 )
 
 
@@ -702,7 +720,44 @@ class InterventionInfo(Struct, frozen=True, forbid_unknown_fields=True):
     sets_land_use: str | None = None
 
 
-ServerMessage = Welcome | Delta | Resync | Accepted | Event | Preview | Error | Game | VoteResult
+
+class TimelineEvent(Struct, frozen=True, forbid_unknown_fields=True):
+    """One logged order of a recorded session, as a replay's timeline shows it."""
+
+    tick: int  # the tick from which its effect shows
+    seq: int
+    player: str
+    command: str  # the wire tag: close_link, propose, vote, advance_phase, ...
+    summary: str  # one line for people: "ada proposed 'Quiet street'"
+    proposal: int | None = None  # the proposal it is about, if any
+
+
+class Timeline(Struct, tag="timeline", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Replay: what a recorded session holds, sent after the Welcome."""
+
+    session: str
+    first_tick: int
+    last_tick: int
+    clock_hours: list[float]  # the simulated time of day at each tick first..last, hours after midnight
+    events: list[TimelineEvent]  # in log order
+    can_branch: bool = True
+
+
+class Branched(Struct, tag="branched", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Replay: the new session a Branch made, with what a facilitator needs to open it."""
+
+    session_id: str
+    join_code: str
+    observer_code: str
+    facilitator_token: str
+    from_session: str
+    from_tick: int
+
+
+ServerMessage = (
+    Welcome | Delta | Resync | Accepted | Event | Preview | Error | Game | VoteResult
+    | Timeline | Branched
+)
 
 
 # Decoders are built once per direction (msgspec compiles them on creation).

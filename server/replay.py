@@ -10,6 +10,12 @@ Without --verify the replay starts from the latest snapshot at or before the tic
 (--to; default the tick the session reached). --verify simulates every tick from tick 0 and
 exits with 1 at the first snapshot whose state hash differs, naming its tick and the orders
 logged since the last snapshot that agreed; 1 too if an order does not replay at all.
+
+    $ agora replay agora.db --session 3f9c2a1d --view
+
+--view opens the replay window on the session: a replay server on 127.0.0.1 (a free port,
+in this process, with a one-time admin token) and the client's replay window connected to
+it, to scrub the timeline, compare moments and proposals side by side, and branch.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="replay every tick from the start and check the state hash at every snapshot")
     replay.add_argument("--to", type=int, default=None, metavar="TICK",
                         help="replay up to this tick (default: the tick the session reached)")
+    replay.add_argument("--view", action="store_true",
+                        help="open the replay window: scrub the timeline, compare moments, branch a new session")
+    replay.add_argument("--width", type=int, default=1280, help="--view: window width in pixels (default: %(default)s)")
+    replay.add_argument("--height", type=int, default=800, help="--view: window height in pixels (default: %(default)s)")
     replay.set_defaults(func=run)
 
 
@@ -62,9 +72,52 @@ def run(args: argparse.Namespace) -> int:
     if eventlog is None:
         return 2
     try:
-        return _replay(eventlog, args)
+        if args.view:
+            session_id = _chosen(eventlog, args)
+            if session_id is None:
+                return 2
+        else:
+            return _replay(eventlog, args)
     finally:
         eventlog.close()
+    return view(args.db, session_id, args.width, args.height)
+
+
+def _chosen(eventlog: EventLog, args: argparse.Namespace) -> str | None:
+    """The session --session names, else the latest; None after saying why on stderr."""
+    ids = [str(s["id"]) for s in eventlog.sessions()]
+    if not ids:
+        print(f"agora replay: {args.db} holds no session", file=sys.stderr)
+        return None
+    if args.session is not None and args.session not in ids:
+        print(f"agora replay: {args.db} holds no session {args.session!r} (it holds: {', '.join(ids)})", file=sys.stderr)
+        return None
+    return str(args.session or ids[-1])
+
+
+def view(db: Path, session_id: str, width: int = 1280, height: int = 800) -> int:
+    """A replay server in this process and the replay window on it, until the window closes."""
+    from agora.server.net.replay_server import ReplayServer
+
+    with ReplayServer(db) as server:
+        print(f"Replaying session {session_id} of {db} (replay server at {server.ws_url})", flush=True)
+        # Imported here: arcade and pyglet take a while to load, and need a display.
+        from agora.client.replay_connection import ReplayConnection
+        from agora.client.replay_window import ReplayWindow
+
+        connection = ReplayConnection(server.ws_url, session=session_id, token=server.admin_token)
+        try:
+            window = ReplayWindow(connection, session=session_id, width=width, height=height)
+        except Exception as exc:  # pyglet's display errors share no base class beyond this
+            print(f"agora replay: cannot open a window ({type(exc).__name__}: {exc}); --view needs a display "
+                  "(on a server without one, use agora replay without --view, or agora export)", file=sys.stderr)
+            return 2
+        connection.start()
+        try:
+            window.run()
+        finally:
+            connection.close()
+    return 0
 
 
 def _replay(eventlog: EventLog, args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket
 from agora.server import __version__
 from agora.server import protocol as p
 from agora.server.net.clients import Client
+from agora.server.net.replay_connections import ReplayConnection, ReplayService
 from agora.server.net.runner import SessionRunner
 from agora.server.net.sessions import SessionRegistry
 from agora.server.session.rulesets import RuleSetError
@@ -70,6 +71,15 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
         registry = SessionRegistry(None)
         for runner in sessions:
             registry.add(runner)
+    # Replays read the session database through a connection of their own, opened when
+    # the first planner asks.
+    replays: list[ReplayService] = []
+
+    def replay_service() -> ReplayService:
+        if not replays:
+            db = registry.eventlog.path if registry.eventlog is not None else None
+            replays.append(ReplayService(db, admin_token, registry.previews))
+        return replays[0]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,6 +88,8 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
         yield
         for runner in list(registry.runners.values()):
             await runner.stop()
+        for service in replays:
+            service.close()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__,
@@ -130,6 +142,7 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
         await websocket.accept()
         client = Client(websocket)
         runner: SessionRunner | None = None
+        replay: ReplayConnection | None = None
         try:
             while True:
                 frame = await websocket.receive()
@@ -142,6 +155,12 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
                     client.send(error)
                     continue
                 assert message is not None
+                if replay is not None:
+                    replay.submit(message)
+                    continue
+                if runner is None and isinstance(message, p.Hello) and message.replay is not None:
+                    replay = replay_service().open(client, message)
+                    continue
                 if runner is None:
                     if not isinstance(message, p.Hello):
                         client.send(p.Error("not_joined", "Say hello first: send a hello message with the join code and your name."))
@@ -157,6 +176,8 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
         finally:
             if runner is not None:
                 runner.leave(client)
+            if replay is not None:
+                await replay.stop()
             await client.stop()
 
     return Starlette(

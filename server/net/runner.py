@@ -240,6 +240,9 @@ class SessionRunner:
                 raise CommandError("not_joined", "Say hello first: send a hello message with the join code and your name.")
             elif isinstance(message, p.PreviewDraft):
                 self._preview(client, message)
+            elif isinstance(message, (p.Seek, p.Branch)):
+                raise CommandError("not_a_replay", "Seek and branch are for replays of recorded sessions "
+                                   "(agora replay DB --view), not for a live one.")
             elif isinstance(message, p.GameCommand):
                 self._perform(client.player, message, client)
             else:
@@ -319,7 +322,7 @@ class SessionRunner:
 
     def _command(self, client: Client, command: p.ClientMessage) -> None:
         assert client.player is not None
-        assert not isinstance(command, (p.Hello, p.PreviewDraft, p.GameCommand))
+        assert not isinstance(command, (p.Hello, p.PreviewDraft, p.GameCommand, p.Seek, p.Branch))
         order = self.session.check(client.player, command)
         self._log(order)
         self.session.schedule(order)
