@@ -362,10 +362,17 @@ class CountVotes(Struct, tag="count_votes", tag_field="type", frozen=True, forbi
     Counting decides nothing by itself: the facilitator adopts the winners."""
 
 
+class ExtendPhase(Struct, tag="extend_phase", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: give the running phase `minutes` more (negative: fewer, but never down to
+    zero), until the next phase change; PhaseInfo.minutes then counts them in."""
+
+    minutes: float
+
+
 GameCommand = (
     Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
-    | Adopt | Reject | RollBack | CountVotes
+    | Adopt | Reject | RollBack | CountVotes | ExtendPhase
 )
 # What the session log holds: world edits and game commands, one union.
 Logged = Command | GameCommand
@@ -376,7 +383,7 @@ ClientMessage = (
     | MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery | PreviewDraft
     | Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
-    | Adopt | Reject | RollBack | CountVotes
+    | Adopt | Reject | RollBack | CountVotes | ExtendPhase
 )
 
 
