@@ -553,6 +553,7 @@ class PhaseInfo(Struct, frozen=True, forbid_unknown_fields=True):
     remaining_s: float  # real seconds left when the message was made (counts down at `speed`)
     speed: float
     opens: list[str]  # the commands this phase opens to players
+    plan: list[PhaseStep] = []  # every phase of the rule set, in order (the facilitator's list)
 
 
 class VersionInfo(Struct, frozen=True, forbid_unknown_fields=True):
@@ -647,6 +648,14 @@ class VoteResult(Struct, tag="vote_result", tag_field="type", frozen=True, forbi
     explanation: str
     budget_eur: int = 0  # budgeting methods: what was shared and what the winners cost
     spent_eur: int = 0
+
+
+class PhaseStep(Struct, frozen=True, forbid_unknown_fields=True):
+    """One phase of the rule set, as PhaseInfo.plan lists them."""
+
+    name: str
+    title: str
+    minutes: float  # as the rule set has it (PhaseInfo.minutes counts a running phase's extension in)
 
 
 ServerMessage = Welcome | Delta | Resync | Accepted | Event | Preview | Error | Game | VoteResult
