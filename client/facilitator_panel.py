@@ -256,7 +256,8 @@ class FacilitatorPanel:
             name.position = (col.left + 2, top - 4)
             name.draw()
             minutes = self.small.take()
-            minutes.text = f"{step.minutes:g} min"
+            # The running phase's own minutes count the facilitator's extension in.
+            minutes.text = f"{(ph.minutes if current else step.minutes):g} min"
             set_color(minutes, palette.TEXT_DIM)
             minutes.position = (col.left + col.width - 140, top - 6)
             minutes.draw()

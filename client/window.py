@@ -115,6 +115,8 @@ class PlayWindow(arcade.Window):
             case p.Welcome(snapshot=snapshot, name=name, role=role, game=game, player_id=player_id):
                 self.player = f"{name} ({role})"
                 self.role = role
+                if role == "facilitator":
+                    self.tabs.show("facilitate")  # running the session is what they came for
                 self.player_id = player_id
                 self.game.me = player_id
                 self.show_snapshot(snapshot)

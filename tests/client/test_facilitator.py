@@ -41,8 +41,6 @@ def join(window, link, role: str, g: p.Game | None = None) -> None:  # type: ign
 @pytest.fixture
 def facilitating(play_window, fake_link):  # type: ignore[no-untyped-def]
     join(play_window, fake_link, "facilitator")
-    play_window.tabs.show("facilitate")
-    pump(play_window)
     return play_window
 
 
@@ -66,6 +64,10 @@ def test_the_tab_shows_for_a_facilitator_and_not_for_a_player(play_window, fake_
 
     join(play_window, fake_link, "facilitator")
     assert [t.key for t in play_window.tabs.visible()] == ["board", "facilitate"]
+    assert play_window.tabs.active == "facilitate"  # to the front on joining
+    click(play_window, *play_window.tabs.header_at("board"))
+    assert play_window.tabs.active == "board"
+    pump(play_window)
     click(play_window, *play_window.tabs.header_at("facilitate"))
     image = grab(play_window)
     save(image, "client_facilitate_1280x800.png")
