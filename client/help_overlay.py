@@ -7,7 +7,8 @@ the client, grouped as keys.TABLE groups them, over a dimmed window.
     overlay.close()                  # Esc
 
 Its type grows with the window (1280x800 is the scale of 1) so that the table reads from
-the back of a room when the facilitator projects it at 1920x1080.
+the back of a room when the facilitator projects it at 1920x1080. The labels are laid out
+once for a window size and drawn as one pyglet batch, not eighty-odd draws a frame.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import arcade
+import pyglet
 
 from agora.client import keys, palette
 from agora.client.drawing import fit_text, set_color, text
@@ -71,13 +73,17 @@ class HelpOverlay:
         self.open = False
         self.placed: list[Placed] = []
         self.panel: Area | None = None
+        self.rules: list[tuple[float, float, float]] = []  # x0, x1, y of the line above each group
         self._scale = 0.0
-        self._title = text(18, bold=True, anchor_y="top")
-        self._note = text(11, palette.TEXT_DIM, anchor_y="top")
+        self._laid_for: tuple[int, int] | None = None
+        self._batch = pyglet.graphics.Batch()
+        batch = self._batch
+        self._title = text(18, bold=True, anchor_y="top", batch=batch)
+        self._note = text(11, palette.TEXT_DIM, anchor_y="top", batch=batch)
         self._note.text = CLOSE_NOTE
-        self._headers = {g: text(11, palette.ACCENT, bold=True, anchor_y="top") for g in keys.Group}
-        self._keys = [text(12, bold=True, anchor_y="top") for _ in keys.TABLE]
-        self._does = [text(12, anchor_y="top") for _ in keys.TABLE]
+        self._headers = {g: text(11, palette.ACCENT, bold=True, anchor_y="top", batch=batch) for g in keys.Group}
+        self._keys = [text(12, bold=True, anchor_y="top", batch=batch) for _ in keys.TABLE]
+        self._does = [text(12, anchor_y="top", batch=batch) for _ in keys.TABLE]
 
     def toggle(self) -> None:
         self.open = not self.open
@@ -99,6 +105,19 @@ class HelpOverlay:
     def draw(self, width: int, height: int) -> None:
         if not self.open:
             return
+        if self._laid_for != (width, height):
+            self._layout(width, height)
+            self._laid_for = (width, height)
+        panel = self.panel
+        assert panel is not None
+        arcade.draw_lbwh_rectangle_filled(0, 0, width, height, DIM)
+        arcade.draw_lbwh_rectangle_filled(panel.left, panel.bottom, panel.width, panel.height, palette.BAR)
+        arcade.draw_lbwh_rectangle_outline(panel.left, panel.bottom, panel.width, panel.height, palette.ACCENT, 2)
+        for x0, x1, y in self.rules:
+            arcade.draw_line(x0, y, x1, y, palette.RULE, 1)
+        self._batch.draw()
+
+    def _layout(self, width: int, height: int) -> None:
         s = scale_for(width, height)
         self._rescale(s)
         groups = [(g, keys.in_group(g)) for g in keys.Group]
@@ -109,9 +128,7 @@ class HelpOverlay:
         left, bottom = (width - w) / 2, (height - h) / 2
         self.panel = Area(left, bottom, w, h)
         self.placed = []
-        arcade.draw_lbwh_rectangle_filled(0, 0, width, height, DIM)
-        arcade.draw_lbwh_rectangle_filled(left, bottom, w, h, palette.BAR)
-        arcade.draw_lbwh_rectangle_outline(left, bottom, w, h, palette.ACCENT, 2)
+        self.rules = []
         pad = PAD_PX * s
         top = bottom + h - pad
         self._put(self._title, TITLE, left + pad, top, w - 2 * pad)
@@ -122,7 +139,7 @@ class HelpOverlay:
             x = left + pad + c * col_w
             y = top - TITLE_PX * s
             for group, rows in col:
-                arcade.draw_line(x, y + 2 * s, x + col_w - 20 * s, y + 2 * s, palette.RULE, 1)
+                self.rules.append((x, x + col_w - 20 * s, y + 2 * s))
                 self._put(self._headers[group], group.value.upper(), x, y - 8 * s, col_w - 20 * s)
                 y -= HEADER_PX * s
                 for binding in rows:
@@ -138,5 +155,4 @@ class HelpOverlay:
         if color is not None:
             set_color(label, color)
         label.position = (x, y)
-        label.draw()
         self.placed.append(Placed(label.text, x, y - label.content_height, x + label.content_width, y))

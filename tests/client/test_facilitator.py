@@ -4,6 +4,8 @@ ask first, and the panel shows what the server says, not what it expects."""
 
 from __future__ import annotations
 
+import re
+
 import arcade
 import msgspec
 import pytest
@@ -51,8 +53,12 @@ def press_button(window, key: str) -> None:  # type: ignore[no-untyped-def]
     pump(window)
 
 
+def panel_texts(window) -> list[str]:  # type: ignore[no-untyped-def]
+    return window.facilitate.texts()  # type: ignore[no-any-return]
+
+
 def has(window, *wanted: str) -> None:  # type: ignore[no-untyped-def]
-    texts = window.facilitate.texts()
+    texts = panel_texts(window)
     for want in wanted:
         assert any(want in t for t in texts), f"{want!r} is not on the panel: {texts}"
 
@@ -72,7 +78,9 @@ def test_the_tab_shows_for_a_facilitator_and_not_for_a_player(play_window, fake_
     image = grab(play_window)
     save(image, "client_facilitate_1280x800.png")
     panel = play_window.facilitate
-    has(play_window, "PHASES", "phase 2 of 5", "1  Explore", "2  Propose", "5  Debrief", "now", "5:00 left",
+    # The timer counts down from 5:00 while the frames are drawn (slowly, under load).
+    assert any(re.fullmatch(r"(5:00|4:[0-5]\d) left", t) for t in panel_texts(play_window))
+    has(play_window, "PHASES", "phase 2 of 5", "1  Explore", "2  Propose", "5  Debrief", "now",
         "DECIDE", "#1  Quiet Mill Lane", "ROOM (4)", "bob", "cy", "muted", "dee", "removed", "eve", "observer")
     # The current phase's row carries the accent stripe; the others a Go instead of "now".
     go = panel.button("go:explore")
@@ -209,3 +217,24 @@ def test_a_player_has_no_facilitator_keys(play_window, fake_link) -> None:  # ty
     press(play_window, arcade.key.P, arcade.key.MOD_CTRL)
     assert fake_link.sent == []
     assert any("Ctrl+N is the facilitator's key." == n.text for n in play_window.notices.active(0.0))
+
+
+def test_a_full_room_pages_through_its_players(play_window, fake_link) -> None:  # type: ignore[no-untyped-def]
+    crowd = [PLAYERS[0]] + [p.PlayerInfo(i, f"player {i}", "player") for i in range(2, 31)]
+    join(play_window, fake_link, "facilitator", msgspec.structs.replace(game(), players=crowd))
+    panel = play_window.facilitate
+    shown = [b.key for b in panel.buttons if b.key.startswith("mute:")]
+    assert 4 <= len(shown) < 29 and shown[0] == "mute:2"
+    assert not panel.button("players_up").enabled and panel.button("players_down").enabled
+    has(play_window, f"1-{len(shown) + 1} of 30")
+    area = play_window.tabs.panel_area(play_window.hud.side_area(1280, 800))
+    assert all(b.bottom >= area.bottom for b in panel.buttons)
+    pages = 1
+    while panel.button("players_down").enabled:
+        press_button(play_window, "players_down")
+        pages += 1
+    last = [b.key for b in panel.buttons if b.key.startswith("mute:")]
+    assert last[-1] == "mute:30" and pages == -(-30 // (len(shown) + 1))
+    save(grab(play_window), "client_facilitate_crowd.png")
+    press_button(play_window, "players_up")
+    assert panel.button("players_up").enabled or panel.player_page == 0

@@ -101,9 +101,10 @@ def test_a_click_closes_the_help_without_picking_a_road(joined) -> None:  # type
 
 
 def test_the_help_is_complete_and_readable_at_1920x1080(joined) -> None:  # type: ignore[no-untyped-def]
-    joined.set_size(1920, 1080)
-    pump(joined, 2)
     press(joined, arcade.key.F1)
+    pump(joined)
+    joined.set_size(1920, 1080)  # laid out again for the new size
+    pump(joined, 2)
     image = grab(joined)
     save(image, "client_help_1920x1080.png")
     check_layout(joined.help, 1920, 1080)
