@@ -1,5 +1,7 @@
 """How long a frame of the play window takes with the Facilitate tab or the help overlay
-showing, beside the proposal board, on the client tests' small town (fake connection).
+showing, beside the proposal board, on the client tests' small town (fake connection); and
+how long a facilitator's command takes to come back as the Game message the tab shows
+(Pause and Resume against a real server on loopback, the default town ticking every 0.1 s).
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python tests/bench/bench_facilitate.py
 
@@ -18,6 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FRAMES = 20
 RUNS = 5
+ROUND_TRIPS = 10
 
 
 def _frame_ms(window, frames: int = FRAMES) -> float:  # type: ignore[no-untyped-def]
@@ -27,6 +30,53 @@ def _frame_ms(window, frames: int = FRAMES) -> float:  # type: ignore[no-untyped
         window.on_draw()
         window.ctx.finish()
     return (time.perf_counter() - start) * 1000.0 / frames
+
+
+def round_trip() -> dict[str, object]:
+    """Pause, wait for the Game saying paused; Resume, wait for running: ms each, median."""
+    import queue
+    import tempfile
+
+    sys.path.insert(0, str(HERE.parents[1]))
+    from tests.conftest import serve_world
+
+    from agora.client.connection import Connection
+    from agora.server import protocol as p
+    from agora.server.session.rulesets import bundled
+    from agora.server.world.world import World, resolve_world
+
+    def until(fac: Connection, state: str) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                message = fac.messages.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            game = message.game if isinstance(message, p.Welcome) else message
+            if isinstance(game, p.Game) and game.phase.state == state:
+                return
+        raise RuntimeError(f"no Game message with the phase {state} within 20 s")
+
+    samples: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, serve_world(World.load(resolve_world("default")), Path(tmp) / "a.db",
+                                                           tick_seconds=0.1, rules=bundled("demo")) as live:
+        fac = Connection(live.ws_url, code="", name="", token=live.facilitator_token)
+        fac.start()
+        try:
+            until(fac, "waiting")
+            fac.send(p.AdvancePhase())
+            until(fac, "running")
+            for _ in range(ROUND_TRIPS):
+                for command, state in ((p.Pause(), "paused"), (p.Resume(), "running")):
+                    start = time.perf_counter()
+                    fac.send(command)
+                    until(fac, state)
+                    samples.append((time.perf_counter() - start) * 1000.0)
+        finally:
+            fac.close()
+    return {"benchmark": "facilitate", "case": "Pause/Resume to the Game showing it, default town",
+            "median_ms": statistics.median(samples), "runs": len(samples),
+            "detail": f"min {min(samples):.1f} ms, max {max(samples):.1f} ms, ticks every 100 ms"}
 
 
 def run() -> list[dict[str, object]]:
@@ -68,7 +118,7 @@ def run() -> list[dict[str, object]]:
         rows.append({"benchmark": "facilitate", "case": f"{name}, {players} players, {size[0]}x{size[1]}",
                      "median_ms": statistics.median(runs), "runs": RUNS,
                      "detail": f"{FRAMES} frames a run; min {min(runs):.2f} ms, max {max(runs):.2f} ms"})
-    return rows
+    return rows + [round_trip()]
 
 
 if __name__ == "__main__":
