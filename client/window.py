@@ -317,7 +317,7 @@ class PlayWindow(arcade.Window):
             self.tabs.cycle(-1 if modifiers & arcade.key.MOD_SHIFT else 1)
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
-        if self.dialog.open or self.prompt.open:
+        if self.dialog.open or self.prompt.open or self.help.open:
             return
         self._press = (x, y)
         self._dragged = False

@@ -9,7 +9,7 @@ import collections
 import arcade
 import pytest
 import towns
-from frames import click, grab, pixel, press, pump, save
+from frames import click, grab, pixel, press, pump, save, send_events
 
 from agora.client import captions, keys, palette
 from agora.client.help_overlay import HelpOverlay, Placed
@@ -93,9 +93,15 @@ def test_f1_and_question_mark_open_it_too_and_the_same_key_closes_it(joined, ope
     assert not joined.help.open
 
 
-def test_a_click_closes_the_help_without_picking_a_road(joined) -> None:  # type: ignore[no-untyped-def]
+def test_a_click_closes_the_help_without_picking_a_road_or_moving_the_map(joined) -> None:  # type: ignore[no-untyped-def]
     press(joined, arcade.key.H)
     pump(joined)
+    centre = joined.map_viewport.center_m
+    send_events(joined, ("on_mouse_press", 300, 400, arcade.MOUSE_BUTTON_LEFT, 0),
+                ("on_mouse_drag", 340, 420, 40, 20, arcade.MOUSE_BUTTON_LEFT, 0),
+                ("on_mouse_release", 340, 420, arcade.MOUSE_BUTTON_LEFT, 0))
+    assert not joined.help.open and joined.map_viewport.center_m == centre
+    press(joined, arcade.key.H)
     click(joined, 300, 400)
     assert not joined.help.open and joined.draft.links == []
 
