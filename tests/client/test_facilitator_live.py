@@ -1,8 +1,8 @@
 """End to end on the demo rule set: the facilitator's window against a real server, driven
 by clicks and keys on its Facilitate tab, with a player on another connection. The window
 starts and advances the phases, pauses and gives the phase five more minutes, announces,
-mutes the player (whose chat is then refused), and adopts the player's proposal; the
-server's state and its log show each."""
+mutes the player (whose chat is then refused, as is their try at the timer), and adopts
+the player's proposal; the server's state and its log show each."""
 
 from __future__ import annotations
 
@@ -122,6 +122,10 @@ def test_the_facilitator_runs_the_session_from_the_panel(demo_server: LiveServer
         refusal = received(bob, p.Error, 20)
         assert isinstance(refusal, p.Error) and refusal.code == "muted"
         assert not any(line.text == "Can I still talk?" for line in server().book.chat_log)
+        assert bob.send(p.ExtendPhase(minutes=30.0))  # a player cannot run the clock
+        refusal = received(bob, p.Error, 20)
+        assert isinstance(refusal, p.Error) and refusal.code == "not_allowed"
+        assert server().clock.extra_s == 300.0
 
         press(window, arcade.key.P, arcade.key.MOD_CTRL)  # resume: an adoption applies at a tick
         wait_for(window, lambda: window.game.game.phase.state == "running", 20, "the resume")
