@@ -21,6 +21,14 @@ _GAME_ACCEPTED = {
     "submit": "Your draft is submitted: the room sees it now.",
     "amend": "Your proposal has a new version.",
     "withdraw": "Your proposal is withdrawn.",
+    # The facilitator's: the panel shows the outcome once the next Game message says it.
+    "advance_phase": "The phase changes.", "set_phase": "The phase changes.",
+    "pause": "Paused: the timer and the town stand still.", "resume": "Running again.",
+    "set_speed": "The speed changes.", "extend_phase": "The phase's time changes.",
+    "announce": "Your announcement is in the chat.", "mute": "Muted.", "unmute": "Unmuted.",
+    "remove": "Removed from the session.", "adopt": "Adopted: its changes apply at the next tick.",
+    "reject": "Rejected.", "roll_back": "Rolled back: the town is undone at the next tick.",
+    "count_votes": "The votes are being counted.",
 }
 
 
@@ -116,7 +124,8 @@ def error_text(error: p.Error) -> str:
     return f"Refused ({error.code}): {error.message}"
 
 
-HELP = ("Click a road  \u00b7  Shift+click  more roads  \u00b7  P  preview closing them  \u00b7  1-9  tools  \u00b7  "
-        "C  close now  \u00b7  L  layers  \u00b7  \u2191\u2193  proposals  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit")
+HELP = ("Click a road  \u00b7  Shift+click  more roads  \u00b7  P  preview  \u00b7  1-9  tools  \u00b7  C  close now  \u00b7  "
+        "L  layers  \u00b7  \u2191\u2193  proposals  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit  \u00b7  "
+        "H  help")
 PREVIEW_HELP = ("Preview  \u00b7  L  next layer's change  \u00b7  Enter  propose it  \u00b7  Esc  leave the preview  \u00b7  "
-                "Wheel  zoom  \u00b7  Drag  pan")
+                "Wheel  zoom  \u00b7  Drag  pan  \u00b7  H  help")

@@ -16,18 +16,21 @@ from typing import Protocol
 
 import arcade
 
-from agora.client import captions, palette
+from agora.client import captions, keys, palette
 from agora.client.board_panel import BoardPanel
 from agora.client.city import City
 from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Outgoing, Unreadable
 from agora.client.drafts import Draft
+from agora.client.facilitator_panel import FacilitatorPanel
 from agora.client.game_state import GameState
+from agora.client.help_overlay import HelpOverlay
 from agora.client.hud import Hud, Screen
 from agora.client.intents import Intents
 from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
 from agora.client.preview_panel import PreviewPanel
+from agora.client.prompt_dialog import PromptDialog
 from agora.client.propose_dialog import ProposeDialog
 from agora.client.side_tabs import SideTabs
 from agora.client.tool_panel import ToolPanel, instruction
@@ -67,6 +70,11 @@ class PlayWindow(arcade.Window):
         self.board = BoardPanel()
         self.tabs = SideTabs()
         self.tabs.add("board", "Proposals", BoardTab(self))
+        self.role = ""  # from the Welcome: facilitator, player or observer
+        self.prompt = PromptDialog(self)
+        self.facilitate = FacilitatorPanel(self.game, link, self.notices, self.prompt)
+        self.tabs.add("facilitate", "Facilitate", self.facilitate, shown=lambda: self.role == "facilitator")
+        self.help = HelpOverlay()
         self.preview_panel = PreviewPanel(self.tool_box)
         self.placing = Placing(self.tool_box, self.draft, self.notices)
         self.tabs.add("tools", "Draft", ToolPanel(self.tool_box, self.draft, self.placing, self.game, lambda: self.city),
@@ -115,6 +123,9 @@ class PlayWindow(arcade.Window):
             case p.Welcome(snapshot=snapshot, name=name, role=role, game=game, player_id=player_id):
                 self.tool_box.take(message.catalogue)
                 self.player = f"{name} ({role})"
+                self.role = role
+                if role == "facilitator":
+                    self.tabs.show("facilitate")  # running the session is what they came for
                 self.player_id = player_id
                 self.game.me = player_id
                 self.show_snapshot(snapshot)
@@ -275,6 +286,23 @@ class PlayWindow(arcade.Window):
             elif symbol == arcade.key.TAB:
                 self.dialog.next_field()
             return
+        if self.prompt.open:
+            self.prompt.key(symbol)  # other keys are typing, for its field
+            return
+        action = keys.action_for(symbol, modifiers)
+        if self.help.open:
+            if action == "help" or symbol == arcade.key.ESCAPE:
+                self.help.close()
+            return
+        if action == "help":
+            self.help.toggle()
+            return
+        if action in keys.FACILITATOR_KEYS:
+            if self.role == "facilitator":
+                self.facilitate.shortcut(action)
+            else:
+                self.notices.add(f"{keys.BINDINGS[action].label} is the facilitator's key.", Kind.INFO, time.monotonic())
+            return
         if symbol == arcade.key.ESCAPE and (self.leave() or self.placing.cancel()):
             return
         if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
@@ -305,7 +333,7 @@ class PlayWindow(arcade.Window):
             self.tabs.cycle(-1 if modifiers & arcade.key.MOD_SHIFT else 1)
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
-        if self.dialog.open:
+        if self.dialog.open or self.prompt.open or self.help.open:
             return
         self._press = (x, y)
         self._dragged = False
@@ -325,6 +353,9 @@ class PlayWindow(arcade.Window):
             self.map_viewport.pan(dx, dy)
 
     def on_mouse_release(self, x: int, y: int, button: int, modifiers: int) -> None:
+        if self.help.open:
+            self.help.close()  # a click anywhere closes the help, as Esc does
+            return
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
         shift = bool(modifiers & arcade.key.MOD_SHIFT)
         if self.city is not None and self.placing.release(self.city):
@@ -369,6 +400,8 @@ class PlayWindow(arcade.Window):
             else:
                 self.tabs.draw(side, time.monotonic())
         self.dialog.draw()
+        self.prompt.draw()
+        self.help.draw(width, height)
 
     def hud_screen(self) -> Screen:
         city, link, previewing = self.city, self.selected, self.draft.showing

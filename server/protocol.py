@@ -365,13 +365,21 @@ class CountVotes(Struct, tag="count_votes", tag_field="type", frozen=True, forbi
     Counting decides nothing by itself: the facilitator adopts the winners."""
 
 
+class ExtendPhase(Struct, tag="extend_phase", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: give the running phase `minutes` more (negative: fewer, but never down to
+    zero), until the next phase change; PhaseInfo.minutes then counts them in."""
+
+    minutes: float
+
+
 GameCommand = (
     Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
-    | Adopt | Reject | RollBack | CountVotes
+    | Adopt | Reject | RollBack | CountVotes | ExtendPhase
 )
 # What the session log holds: world edits and game commands, one union.
 Logged = Command | GameCommand
+
 
 class Seek(Struct, tag="seek", tag_field="type", frozen=True, forbid_unknown_fields=True):
     """Replay: show the session as it was at this tick (after the game commands of that
@@ -393,7 +401,7 @@ ClientMessage = (
     | MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery | PreviewDraft
     | Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
-    | Adopt | Reject | RollBack | CountVotes
+    | Adopt | Reject | RollBack | CountVotes | ExtendPhase
     | Seek | Branch
 )
 
@@ -571,6 +579,7 @@ class PhaseInfo(Struct, frozen=True, forbid_unknown_fields=True):
     remaining_s: float  # real seconds left when the message was made (counts down at `speed`)
     speed: float
     opens: list[str]  # the commands this phase opens to players
+    plan: list[PhaseStep] = []  # every phase of the rule set, in order (the facilitator's list)
 
 
 class VersionInfo(Struct, frozen=True, forbid_unknown_fields=True):
@@ -720,7 +729,6 @@ class InterventionInfo(Struct, frozen=True, forbid_unknown_fields=True):
     sets_land_use: str | None = None
 
 
-
 class TimelineEvent(Struct, frozen=True, forbid_unknown_fields=True):
     """One logged order of a recorded session, as a replay's timeline shows it."""
 
@@ -752,6 +760,14 @@ class Branched(Struct, tag="branched", tag_field="type", frozen=True, forbid_unk
     facilitator_token: str
     from_session: str
     from_tick: int
+
+
+class PhaseStep(Struct, frozen=True, forbid_unknown_fields=True):
+    """One phase of the rule set, as PhaseInfo.plan lists them."""
+
+    name: str
+    title: str
+    minutes: float  # as the rule set has it (PhaseInfo.minutes counts a running phase's extension in)
 
 
 ServerMessage = (

@@ -15,7 +15,8 @@ def phase_info(game: Game) -> p.PhaseInfo:
     view = game.clock.view()
     return p.PhaseInfo(state=view.state.value, index=view.index, count=view.count, name=view.name,
                        title=view.title, minutes=view.minutes, remaining_s=view.remaining_s, speed=view.speed,
-                       opens=list(view.opens))
+                       opens=list(view.opens),
+                       plan=[p.PhaseStep(ph.name, ph.title, ph.minutes) for ph in game.rules.phases])
 
 
 def proposal_info(game: Game, q: ProposalView) -> p.ProposalInfo:

@@ -117,6 +117,8 @@ class Game:
                 self.clock.resume()
             case p.SetSpeed(speed=speed):
                 self.clock.set_speed(speed)
+            case p.ExtendPhase(minutes=minutes):
+                self.clock.extend(minutes)
             case p.Mute(player=target):
                 self.moderation.mute(self._player(roster, target))
             case p.Unmute(player=target):

@@ -6,6 +6,7 @@
     if clock.expired:          # the phase's minutes are up: the runner advances and logs it
         clock.advance()
     clock.pause(); clock.resume(); clock.set("vote"); clock.set_speed(2.0)
+    clock.extend(5.0)          # five more minutes for this phase (-5.0: five fewer)
 
 Nothing here reads a clock: replaying the same calls gives the same state. A wrong
 transition (pausing a paused session, advancing past the end) raises a StateError that
@@ -24,6 +25,8 @@ from agora.server.session.rulesets import Phase, RuleSet
 
 # How much faster or slower than the rule set's real_seconds_per_tick the simulation may run.
 SPEED_RANGE = (0.25, 8.0)
+# How many minutes one ExtendPhase may add to (or take from) the running phase.
+EXTEND_LIMIT_MIN = 60.0
 
 
 class ClockState(StrEnum):
@@ -66,6 +69,7 @@ class PhaseClock:
         self.held_at_finish = False
         self.index = -1
         self.elapsed_s = 0.0
+        self.extra_s = 0.0  # the facilitator's extension of the running phase (negative: shortened)
         self.speed = 1.0
 
     @property
@@ -84,7 +88,7 @@ class PhaseClock:
     @property
     def duration_s(self) -> float:
         phase = self.phase
-        return 0.0 if phase is None else phase.minutes * 60.0
+        return 0.0 if phase is None else phase.minutes * 60.0 + self.extra_s
 
     @property
     def remaining_s(self) -> float:
@@ -110,6 +114,7 @@ class PhaseClock:
                              self.state)
         self.index += 1
         self.elapsed_s = 0.0
+        self.extra_s = 0.0
         if self.index >= len(self.rules.phases):
             self.held_at_finish = self.state == ClockState.PAUSED
             self.state = ClockState.FINISHED
@@ -125,6 +130,7 @@ class PhaseClock:
             raise CommandError("no_such_phase", f"This session has no phase {name!r}; its phases are {', '.join(names)}.")
         self.index = names.index(name)
         self.elapsed_s = 0.0
+        self.extra_s = 0.0
         if self.state in (ClockState.WAITING, ClockState.FINISHED):
             self.state = ClockState.RUNNING
         return self.rules.phases[self.index]
@@ -141,6 +147,21 @@ class PhaseClock:
         if self.state != ClockState.PAUSED:
             raise StateError("resume", (ClockState.PAUSED,), self.state)
         self.state = ClockState.RUNNING
+
+    def extend(self, minutes: float) -> None:
+        """Give the running (or paused) phase `minutes` more (negative: fewer), until the next
+        phase change. Shortening never ends the phase: that is what advancing is for."""
+        phase = self.phase
+        if phase is None:
+            raise StateError("change the phase's time", (ClockState.RUNNING, ClockState.PAUSED), self.state)
+        if not (math.isfinite(minutes) and minutes != 0 and abs(minutes) <= EXTEND_LIMIT_MIN):
+            raise CommandError("out_of_range", f"A phase can gain or lose between 1 second and {EXTEND_LIMIT_MIN:g} "
+                               f"minutes at a time; {minutes:g} is outside.")
+        if self.remaining_s + minutes * 60.0 <= 0.0:
+            left = int(self.remaining_s + 0.999)
+            raise CommandError("too_short", f"The {phase.title} phase has only {left // 60}:{left % 60:02d} left: "
+                               f"it cannot lose {-minutes:g} minutes. Advance to the next phase to end it now.")
+        self.extra_s += minutes * 60.0
 
     def set_speed(self, speed: float) -> None:
         """Run the simulation `speed` times as fast as the rule set's real_seconds_per_tick."""
@@ -159,6 +180,6 @@ class PhaseClock:
         return PhaseView(
             state=self.state, index=self.index, count=len(self.rules.phases),
             name=phase.name if phase else "", title=phase.title if phase else "",
-            minutes=phase.minutes if phase else 0.0, elapsed_s=self.elapsed_s, remaining_s=self.remaining_s,
+            minutes=self.duration_s / 60.0 if phase else 0.0, elapsed_s=self.elapsed_s, remaining_s=self.remaining_s,
             speed=self.speed, opens=phase.commands if phase else (),
         )

@@ -31,3 +31,11 @@ def test_a_malformed_server_address_is_refused_before_any_window(capsys: pytest.
     args = parse("play", "--server", "ftp://example.org", "--code", "X", "--name", "ada")
     assert app.run(args) == 2
     assert "ws://127.0.0.1:8000" in capsys.readouterr().err
+
+
+def test_the_facilitator_joins_with_a_token_instead_of_a_code(capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse("play", "--token", "F4C1L", "--name", "fran")
+    assert (args.token, args.code) == ("F4C1L", None)
+    with pytest.raises(SystemExit):
+        parse("play", "--token", "F4C1L", "--code", "K7QF2M", "--name", "fran")
+    assert "not allowed with argument" in capsys.readouterr().err

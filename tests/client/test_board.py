@@ -69,7 +69,8 @@ def test_the_panel_shows_the_phase_its_time_left_the_budget_and_the_board(joined
 def test_the_timer_counts_down_between_messages_and_shows_pause_and_speed(joined_game, fake_link) -> None:  # type: ignore[no-untyped-def]
     joined_game.game.received_at -= 10.0
     pump(joined_game)
-    has(joined_game, "4:50 left")
+    # Ten seconds were taken off, and the frames themselves take a second or two on a busy machine.
+    assert {"4:50 left", "4:49 left", "4:48 left"} & set(panel_texts(joined_game)), panel_texts(joined_game)
     fake_link.messages.put(towns.game(towns.phase("propose", state="paused", remaining_s=42.0, speed=2.0),
                                       proposals=towns.three_proposals()))
     pump(joined_game)

@@ -129,3 +129,33 @@ def test_a_pause_outlives_the_last_phase_until_the_facilitator_resumes() -> None
     assert not clock.paused and clock.state == ClockState.FINISHED
     with pytest.raises(StateError):
         clock.resume()
+
+
+def test_the_facilitator_can_give_a_phase_more_or_less_time_until_the_next_phase() -> None:
+    clock = PhaseClock(WORKSHOP)
+    with pytest.raises(StateError) as waiting:
+        clock.extend(5.0)
+    assert waiting.value.found == ClockState.WAITING and "running or paused" in waiting.value.message
+    clock.advance()  # explore, 15 minutes
+    clock.tick(60.0)
+    clock.extend(5.0)
+    assert clock.remaining_s == 19 * 60 and clock.view().minutes == 20.0
+    clock.pause()
+    clock.extend(-5.0)  # a paused phase too
+    assert clock.remaining_s == 14 * 60 and clock.view().minutes == 15.0
+    clock.resume()
+    clock.tick(14 * 60 - 100.0)  # 1:40 left: five minutes fewer would end it, which advancing is for
+    with pytest.raises(CommandError) as short:
+        clock.extend(-5.0)
+    assert short.value.code == "too_short" and "1:40 left" in short.value.message and "Advance" in short.value.message
+    assert clock.remaining_s == 100.0
+    for bad in (0.0, 61.0, -61.0, float("nan"), float("inf")):
+        with pytest.raises(CommandError) as info:
+            clock.extend(bad)
+        assert info.value.code == "out_of_range"
+    assert clock.remaining_s == 100.0
+    clock.advance()  # the extension belongs to the phase it was given to
+    assert clock.remaining_s == 20 * 60 and clock.view().minutes == 20.0
+    clock.extend(10.0)
+    clock.set("vote")
+    assert clock.remaining_s == 10 * 60
