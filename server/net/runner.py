@@ -28,7 +28,7 @@ from agora.server.net.previews import PreviewService
 from agora.server.session.previews import DraftError, PreviewSettings
 from agora.server.session.errors import CommandError
 from agora.server.session.players import Player, Role
-from agora.server.session.game import TIMER
+from agora.server.session.game import TIMER, Game
 from agora.server.session.session import Applied, Order, Session
 from agora.server.store.eventlog import EventLog
 from agora.server.store.snapshots import SNAPSHOT_EVERY_TICKS, Snapshot, take
@@ -314,7 +314,7 @@ class SessionRunner:
     def _perform(self, player: Player, command: p.GameCommand, sender: Client | None = None) -> Order:
         """A game command: performed on a copy, logged, kept, acknowledged, and the room told."""
         staged = self.session.stage(player, command)
-        self._log(staged.order)
+        self._log(staged.order, staged.game)
         outcome = self.session.commit(staged)
         if sender is not None:
             sender.send(p.Accepted(p.tag_of(command), staged.order.seq, staged.order.tick))
@@ -333,9 +333,9 @@ class SessionRunner:
             client.close_after_flush()
             self.clients.discard(client)
 
-    def _log(self, order: Order) -> None:
+    def _log(self, order: Order, game: Game | None = None) -> None:
         try:
-            self.eventlog.append(self.session.id, order)
+            self.eventlog.append(self.session.id, order, None if game is None else game.book)
         except Exception as exc:  # the log is the truth: no log, no order
             log.exception("could not log order %s", order)
             raise CommandError("log_unavailable", "The server could not record your command; nothing was changed. Try again.") from exc
