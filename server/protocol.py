@@ -362,10 +362,16 @@ class CountVotes(Struct, tag="count_votes", tag_field="type", frozen=True, forbi
     Counting decides nothing by itself: the facilitator adopts the winners."""
 
 
+class EndSession(Struct, tag="end_session", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: end the session for good: the town stops, nothing more is accepted, and
+    a restarted server no longer resumes it (a replay still reads it)."""
+
+
 GameCommand = (
     Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
     | Adopt | Reject | RollBack | CountVotes
+    | EndSession
 )
 # What the session log holds: world edits and game commands, one union.
 Logged = Command | GameCommand
@@ -377,6 +383,7 @@ ClientMessage = (
     | Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
     | Adopt | Reject | RollBack | CountVotes
+    | EndSession
 )
 
 

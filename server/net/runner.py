@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from typing import Callable, TypeVar
 
 import msgspec
 
@@ -34,6 +35,7 @@ from agora.server.store.eventlog import EventLog
 from agora.server.store.snapshots import SNAPSHOT_EVERY_TICKS, Snapshot, take
 
 log = logging.getLogger("agora.net")
+T = TypeVar("T")
 MAX_DRAFT = 50  # interventions in one draft
 # What a client reads, and the websocket's close code (1012: service restart), when the
 # server stops cleanly.
@@ -52,8 +54,9 @@ class SessionRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self.eventlog = eventlog
         self.tick_seconds = tick_seconds
-        # None wakes the task to stop (drain); (client, None): the client left.
-        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None] | None] = asyncio.Queue()
+        # None wakes the task to stop (drain); (client, None): the client left; a callable
+        # is work for the task from elsewhere on the loop (an HTTP request, see call()).
+        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None] | Callable[[], None] | None] = asyncio.Queue()
         self.clients: set[Client] = set()
         self.paused = False  # the server's own hold on ticks (the facilitator's is the game clock's)
         self._timer_retry_at = 0.0  # a phase change the log refused is tried again from then
@@ -70,6 +73,29 @@ class SessionRunner:
 
     def leave(self, client: Client) -> None:
         self.inbox.put_nowait((client, None))
+
+    def call(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        """Run `work` on the session's task, between ticks and messages; its result or error
+        comes back in the future."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+                return
+            if not future.done():
+                future.set_result(result)
+
+        self.inbox.put_nowait(run)
+        return future
+
+    def end(self) -> Order:
+        """End the session as its facilitator (EndSession; for the server's admin)."""
+        facilitator = next((pl for pl in self.session.roster if pl.role == Role.FACILITATOR), TIMER)
+        return self._perform(facilitator, p.EndSession())
 
     def knows_token(self, token: str) -> bool:
         try:
@@ -139,7 +165,10 @@ class SessionRunner:
                 item = await asyncio.wait_for(self.inbox.get(), max(0.0, wake - loop.time()))
                 if item is None:
                     continue
-                self._handle(*item)
+                if callable(item):
+                    item()
+                else:
+                    self._handle(*item)
             except TimeoutError:
                 pass
             now = loop.time()
@@ -322,6 +351,10 @@ class SessionRunner:
             self.broadcast(Frames(vote_result_message(outcome.result, self.session.tick)))
         if isinstance(command, p.Remove):
             self._show_out(command.player)
+        if isinstance(command, p.EndSession):
+            # At once: ticks stop now, and no later tick would save that the session ended.
+            self._save_progress()
+            self.broadcast(Frames(p.Event(self.session.tick, player.name, "end_session", [])))
         self.broadcast_game()
         return staged.order
 

@@ -202,7 +202,7 @@ class EventLog:
         its workshop has ended: what a restart resumes from. Committed before the tick is
         broadcast, so that no client hears of a tick a recovery would not reach."""
         clock = session.game.clock
-        ended = clock.state == ClockState.FINISHED
+        ended = clock.state == ClockState.FINISHED or session.game.ended
         with self.db.conn:
             self.db.execute(
                 "update sessions set reached_tick = ?, reached_seq = ?, phase_elapsed_s = ?,"
