@@ -9,7 +9,6 @@ end (export_maps.py), and PNG charts drawn with matplotlib embedded as data URIs
 from __future__ import annotations
 
 import base64
-import io
 from html import escape
 from typing import Any
 

@@ -13,10 +13,9 @@ Tables (schema version 2):
 - comments: (session, id): proposal, parent (the comment it answers, or null), author_id,
   author, text, tick.
 
-Rows are rewritten from the book after every order that changes it: the book is small (a
-workshop holds tens of proposals and hundreds of comments), and nothing in it is ever
-erased, so upserting the whole of it keeps the projection equal to the book without
-mirroring each command's effect here.
+Rows are written from the book as each order leaves it (the rows of what the order
+touched: its proposal, comment or ballot), so the rules stay in the book alone and these
+tables only copy what it decided.
 """
 
 from __future__ import annotations
@@ -60,32 +59,39 @@ def create(db: Any) -> None:
 
 
 def write_book(db: Any, session_id: str, order: Order, book: ProposalBook) -> None:
-    """Bring the session's rows up to `book`, the book as `order` left it. No commit: call it
-    inside the transaction that logs the order."""
-    if not isinstance(order.command, BOOK_COMMANDS):
+    """Write what `order` changed in `book` (the book as the order left it): the proposal it
+    made or moved, the comment it added, the ballot it cast. No commit: call it inside the
+    transaction that logs the order."""
+    command = order.command
+    if not isinstance(command, BOOK_COMMANDS):
         return
     state = book.state()
-    for q in state["proposals"]:
-        # state() names the author by id; the first status (drafted or submitted) is theirs.
-        history = q["history"]
-        for v in q["versions"]:
-            db.execute(
-                "insert or replace into proposals values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [session_id, q["id"], v["number"], q["author"], history[0]["by_name"], v["title"], v["rationale"],
-                 msgspec.json.encode(v["interventions"]).decode(), v["cost_eur"], v["tick"],
-                 history[-1]["status"], history[-1]["tick"]],
-            )
-    for c in state["comments"]:
-        db.execute("insert or ignore into comments values (?, ?, ?, ?, ?, ?, ?, ?)",
+    if isinstance(command, p.Comment):
+        c = state["comments"][-1]  # ids ascending: the newest
+        db.execute("insert or replace into comments values (?, ?, ?, ?, ?, ?, ?, ?)",
                    [session_id, c["id"], c["proposal"], c["parent"], c["author"], c["author_name"], c["text"], c["tick"]])
-    if isinstance(order.command, p.Vote):
+        return
+    if isinstance(command, p.Vote):
         for voter, ballot in state["ballots"]:
             if voter != int(order.player_id):
                 continue
             for choice in ballot:
                 pid, vote = (int(choice), "approve") if isinstance(choice, int) else (int(choice[0]), str(choice[1]))
-                db.execute("insert or ignore into votes values (?, ?, ?, ?, ?, ?)",
+                db.execute("insert or replace into votes values (?, ?, ?, ?, ?, ?)",
                            [session_id, voter, order.player_name, pid, vote, order.tick])
+        return
+    # A new proposal is the newest; the others name theirs.
+    pid = state["proposals"][-1]["id"] if isinstance(command, p.Propose) else int(getattr(command, "proposal"))
+    q = next(q for q in state["proposals"] if q["id"] == pid)
+    # state() names the author by id; the first status (drafted or submitted) is theirs.
+    history = q["history"]
+    for v in q["versions"]:
+        db.execute(
+            "insert or replace into proposals values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [session_id, q["id"], v["number"], q["author"], history[0]["by_name"], v["title"], v["rationale"],
+             msgspec.json.encode(v["interventions"]).decode(), v["cost_eur"], v["tick"],
+             history[-1]["status"], history[-1]["tick"]],
+        )
 
 
 def fill(eventlog: Any) -> None:

@@ -97,3 +97,48 @@ def test_a_schema_1_database_gets_its_tables_by_replaying_its_game(
     assert tables(old, "w1") == expected
     print(f"migrated the 80-tick workshop (18 orders) from schema 1 in {seconds * 1000:.0f} ms")
     assert seconds < 5, "the game alone replays, not the simulation"
+
+
+def test_drafts_amendments_withdrawals_rejections_replies_and_majority_ballots_project_too(tmp_path: Path) -> None:
+    import msgspec as ms
+
+    from agora.server import protocol as p
+    from agora.server.session.rulesets import Majority, bundled
+    from agora.server.session.session import Session
+    from tests.store.recording import Recorder, quiet_streets
+
+    world = World.load(resolve_world("default"))
+    rules = ms.structs.replace(bundled("demo"), voting=Majority(quorum=0.5))
+    rec = Recorder(EventLog(tmp_path / "agora.db"), Session("m1", world, code="ABCDEF", rules=rules), every=50)
+    fac, ada, bob = rec.facilitator, rec.join("ada"), rec.join("bob")
+    streets = quiet_streets(world)
+    rec.ticks(1)
+    rec.game(fac, p.SetPhase(phase="propose"))
+    rec.game(ada, p.Propose(title="Draft", interventions=[p.CloseLink(link=streets[1])], draft=True))
+    rec.ticks(2)
+    rec.game(ada, p.Amend(proposal=1, title="Amended", rationale="Two streets",
+                          interventions=[p.CloseLink(link=streets[1]), p.CloseLink(link=streets[2])]))
+    rec.game(ada, p.Submit(proposal=1))
+    rec.game(bob, p.Propose(title="Gone soon", interventions=[p.CloseLink(link=streets[3])]))
+    rec.game(bob, p.Withdraw(proposal=2))
+    rec.game(bob, p.Propose(title="Toll", interventions=[p.CloseLink(link=streets[4])]))
+    rec.game(bob, p.Comment(proposal=1, text="Why two?"))
+    rec.game(ada, p.Comment(proposal=1, text="Because.", parent=1))
+    rec.ticks(2)
+    rec.game(fac, p.SetPhase(phase="vote"))
+    rec.game(ada, p.Vote(choices={1: "yes", 3: "no"}))
+    rec.game(bob, p.Vote(choices={1: "abstain", 3: "yes"}))
+    rec.game(fac, p.SetPhase(phase="adopt"))
+    rec.game(fac, p.Reject(proposal=3, reason="Out of scope"))
+    rec.ticks(1)
+    rec.log.close()
+
+    got = tables(tmp_path / "agora.db", "m1")
+    assert [(r[0], r[1], r[4], r[9]) for r in got["proposals"]] == [
+        (1, 1, "Draft", "submitted"), (1, 2, "Amended", "submitted"), (2, 1, "Gone soon", "withdrawn"),
+        (3, 1, "Toll", "rejected")]
+    assert [(r[1], r[2], r[3]) for r in got["votes"]] == [("ada", 1, "yes"), ("ada", 3, "no"), ("bob", 1, "abstain"),
+                                                          ("bob", 3, "yes")]
+    assert [(r[0], r[2], r[4], r[5]) for r in got["comments"]] == [(1, None, "bob", "Why two?"), (2, 1, "ada", "Because.")]
+    state = rec.session.game.book.state()
+    assert len(got["proposals"]) == sum(len(q["versions"]) for q in state["proposals"])
