@@ -5,6 +5,7 @@ embedded PNGs); pseudonymised, no player's name and no token is left anywhere.""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import re
@@ -28,6 +29,7 @@ from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS
 from agora.server.store.eventlog import EventLog
 from agora.server.world.world import World, resolve_world
 
+from tests.conftest import ARTIFACTS
 from tests.store.recording import record_workshop
 
 NAMES = ("ada", "bob")
@@ -117,6 +119,9 @@ def test_the_html_report_holds_every_proposal_and_its_charts(db: Path, tmp_path:
         section = html[html.index(f"{pid}. {title}</h3>"):]
         assert section.index(f'alt="Map of proposal {pid}"') < section.index("<h4>History</h4>")
     assert len({images["Map of proposal 1"], images["Map of proposal 2"], images["Map of the town at the start"]}) == 3
+    (ARTIFACTS / "store").mkdir(parents=True, exist_ok=True)  # for a person to look at
+    for alt, data in images.items():
+        (ARTIFACTS / "store" / f"report-{alt.lower().replace(' ', '-')}.png").write_bytes(base64.b64decode(data))
     assert "http://" not in html and "https://" not in html, "readable offline"
 
 
