@@ -80,8 +80,9 @@ def plan_map(e: Exported) -> bytes:
     shown: list[str] = []
     for q in adopted:
         shown += [k for k in _interventions(ax, world, q["versions"][-1]["interventions"]) if k not in shown]
-    names = ", ".join(str(q["id"]) for q in adopted) or "none"
-    ax.set_title(f"The adopted plan at tick {e.reached_tick} (proposals {names})", fontsize=10)
+    ids = ", ".join(str(q["id"]) for q in adopted)
+    which = "no proposal adopted" if not adopted else f"proposal{'s' if len(adopted) > 1 else ''} {ids}"
+    ax.set_title(f"The adopted plan at tick {e.reached_tick} ({which})", fontsize=10)
     _finish(ax, world, shown)
     return png(figure)
 
