@@ -11,7 +11,7 @@ from agora.server import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from agora.client import app as client_app
-    from agora.server import cli_assign, export, replay, serve
+    from agora.server import cli_assign, export, replay, serve, session_command
     from agora.server.world import generate, osm_import
 
     parser = argparse.ArgumentParser(prog="agora", description="Agora: participatory city planning, played together.")
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     client_app.add_parser(commands)
     replay.add_parser(commands)
     export.add_parser(commands)
+    session_command.add_parser(commands)
     cli_assign.add_parser(commands)
     world = commands.add_parser("world", help="make and inspect worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True, metavar="WORLD-COMMAND")

@@ -1,6 +1,7 @@
 """The HTML report of a recorded session: one self-contained file, readable offline, with
-the session's summary, every proposal (its versions, history and comments), the votes, and
-PNG charts drawn with matplotlib embedded as data URIs.
+the session's summary, every proposal (its versions, history, comments and a map of its
+interventions), the votes, maps of the town at the start and of the plan adopted by the
+end (export_maps.py), and PNG charts drawn with matplotlib embedded as data URIs.
 
     Path("report.html").write_text(report_html(gather(recorded)), encoding="utf-8")
 """
@@ -8,11 +9,11 @@ PNG charts drawn with matplotlib embedded as data URIs.
 from __future__ import annotations
 
 import base64
-import io
 from html import escape
 from typing import Any
 
 import numpy as np
+from agora.server.export_maps import baseline_map, plan_map, png, proposal_map
 from agora.server.exports import Exported
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -44,11 +45,15 @@ def report_html(exported: Exported) -> str:
         "<h2>Indicators over the session</h2>",
         '<p class="muted">Dotted lines: a proposal adopted (green) or rolled back (red).</p>',
         _img(_indicator_chart(e), "Indicators over ticks"),
+        "<h2>The town at the start</h2>",
+        _img(baseline_map(e), "Map of the town at the start"),
         "<h2>Traffic at the last tick</h2>",
         _img(_flow_map(e), "Map of car flows at the last tick"),
         f"<h2>Proposals ({len(e.proposals)})</h2>",
-        *(_proposal(q) for q in e.proposals),
+        *(_proposal(q, proposal_map(e, q)) for q in e.proposals),
         "<h2>Votes</h2>", _votes(e),
+        "<h2>The adopted plan</h2>",
+        _img(plan_map(e), "Map of the adopted plan"),
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -72,7 +77,7 @@ def _figure(value: float | None) -> str:
     return "" if value is None or not np.isfinite(value) else f"{value:.4g}"
 
 
-def _proposal(q: dict[str, Any]) -> str:
+def _proposal(q: dict[str, Any], map_png: bytes) -> str:
     versions = "".join(
         f"<tr><td>{v['number']}</td><td>{v['tick']}</td><td>{escape(v['title'])}</td><td>{escape(v['rationale'])}</td>"
         f"<td>{escape(', '.join(str(i.get('type', '?')) for i in v['interventions']))}</td><td>{v['cost_eur']:,}</td></tr>"
@@ -86,6 +91,7 @@ def _proposal(q: dict[str, Any]) -> str:
             f"cost {q['cost_eur']:,} EUR; {len(q['versions'])} version(s)</p>"
             f"<table><tr><th>Version</th><th>Tick</th><th>Title</th><th>Rationale</th><th>Interventions</th>"
             f"<th>Cost (EUR)</th></tr>{versions}</table>"
+            f"{_img(map_png, 'Map of proposal ' + str(q['id']))}"
             f"<h4>History</h4><ul>{history}</ul><h4>Comments</h4><ul>{comments}</ul></div>")
 
 
@@ -97,15 +103,8 @@ def _votes(e: Exported) -> str:
     return f"<table><tr><th>Voter</th><th>Proposal</th><th>Vote</th></tr>{rows}</table>"
 
 
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-
-
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    # No date or version in the file: the same session gives the same bytes.
-    figure.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-    return buffer.getvalue()
+def _img(data: bytes, alt: str) -> str:
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
 def _indicator_chart(e: Exported) -> bytes:
@@ -125,7 +124,7 @@ def _indicator_chart(e: Exported) -> bytes:
         ax.tick_params(labelsize=7)
     for ax in axes[len(charted):]:
         ax.set_visible(False)
-    return _png(figure)
+    return png(figure)
 
 
 def _flow_map(e: Exported) -> bytes:
@@ -149,4 +148,4 @@ def _flow_map(e: Exported) -> bytes:
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_title(f"Car flows at tick {e.reached_tick}", fontsize=10)
-    return _png(figure)
+    return png(figure)

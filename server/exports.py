@@ -4,11 +4,14 @@ proposals, votes and comments as CSV, and an HTML report (export_report.py).
     recorded = Recorded.load(log, "3f9c2a1d")
     exported = gather(recorded, pseudonymise=True)   # replays every tick from tick 0
     json.dumps(network_geojson(exported))
-    write_csv(exported, Path("out/"))                # indicators.csv, proposals.csv, votes.csv, comments.csv
+    write_csv(exported, Path("out/"))                # indicators.csv, proposals.csv, votes.csv, comments.csv, chat.csv
+    exported.grids                                   # the grid layers at that tick (export_grids.py)
 
 The session is replayed from its initial world and its log (store/replays.py's Recorded and
 session.py's Replay), every tick simulated, so that the indicators of every tick can be
-recorded; the network and the game are taken as they are at the tick the session reached.
+recorded; the network, the grid layers and the game are taken as they are at the tick the
+session reached (or the tick asked for). With a geographic reference (imported worlds,
+WorldMeta.geo) the network's GeoJSON is in WGS84 lon/lat; otherwise in local metres, said so.
 
 Names: with `pseudonymise`, every player's name becomes `pseudonym(session id, name)` in
 every output. Reconnect tokens are never read into an export.
@@ -24,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from agora.server.export_grids import GridFrame, GridLayer, frame_note, grid_layers
 from agora.server.session.session import Joined, Replay, Session
 from agora.server.store.replays import Recorded
 from agora.server.world.types import RoadClass
+from agora.server.world.world import World
 
 # indicators.csv: these first, then Simulation.indicators() in its order (sim/indicators.py's
 # INDICATORS then EMISSION_INDICATORS), then Simulation.impacts() by name.
@@ -35,6 +40,7 @@ PROPOSAL_COLUMNS = ("id", "title", "author", "status", "cost_eur", "versions", "
                     "last_status_tick", "comments", "approvals", "yes", "no", "abstain")
 VOTE_COLUMNS = ("voter", "proposal", "vote")
 COMMENT_COLUMNS = ("id", "proposal", "parent", "author", "tick", "text")
+CHAT_COLUMNS = ("seq", "tick", "author", "announcement", "text")
 # GeoJSON link properties, in this order; per-link board arrays at the session's last tick.
 LINK_PROPERTIES = ("link", "from_node", "to_node", "road_class", "length_m", "lanes", "capacity_veh_h",
                    "flow_veh_h", "speed_kmh", "co2_g_h", "nox_g_h", "pm25_g_h", "toll_eur", "closed")
@@ -64,6 +70,11 @@ class Exported:
     proposals: list[dict[str, Any]] = field(default_factory=list)  # book.state()'s, names shown
     comments: list[dict[str, Any]] = field(default_factory=list)
     votes: list[tuple[str, int, str]] = field(default_factory=list)  # (voter shown, proposal, vote)
+    chat: list[dict[str, Any]] = field(default_factory=list)  # book.state()'s chat lines, names shown
+    frame: GridFrame | None = None
+    grids: list[GridLayer] = field(default_factory=list)  # at reached_tick
+    baseline: World | None = None  # the world as the session started
+    final: World | None = None  # and as it was at reached_tick
 
     @property
     def tick_columns(self) -> list[str]:
@@ -99,8 +110,9 @@ class Names:
         return self._in_text.sub(lambda m: self.name(self._lower.get(m.group(0).lower(), m.group(0))), text)
 
 
-def gather(recorded: Recorded, *, pseudonymise: bool = False) -> Exported:
-    """Replay the session from tick 0 to the tick it reached, recording every tick's indicators."""
+def gather(recorded: Recorded, *, pseudonymise: bool = False, to_tick: int | None = None) -> Exported:
+    """Replay the session from tick 0 to the tick it reached (or `to_tick`), recording every
+    tick's indicators."""
     names = Names(recorded.id, recorded.players, pseudonymise)
     ticks: list[dict[str, float]] = []
 
@@ -111,7 +123,8 @@ def gather(recorded: Recorded, *, pseudonymise: bool = False) -> Exported:
         row.update(sim.impacts())
         ticks.append(row)
 
-    session = Replay(recorded.fresh(), recorded.orders, recorded.players, each_tick=record).run_to(recorded.reached_tick)
+    tick = recorded.reached_tick if to_tick is None else to_tick
+    session = Replay(recorded.fresh(), recorded.orders, recorded.players, each_tick=record).run_to(tick)
     exported = Exported(
         session_id=recorded.id, world_name=recorded.world.meta.name, world_title=recorded.world.meta.title,
         rules_name=recorded.rules.name, reached_tick=session.tick, ended=recorded.ended, pseudonymised=pseudonymise,
@@ -119,6 +132,11 @@ def gather(recorded: Recorded, *, pseudonymise: bool = False) -> Exported:
     )
     _network(exported, session)
     _game(exported, session, names)
+    meta = session.world.meta
+    rows, cols = session.world.grid.land_use.shape
+    exported.frame = GridFrame(rows, cols, meta.cell_m, meta.origin_x_m, meta.origin_y_m, meta.geo)
+    exported.grids = grid_layers(session.sim.board, exported.frame)
+    exported.baseline, exported.final = recorded.world, session.world.copy()
     return exported
 
 
@@ -178,6 +196,8 @@ def _game(exported: Exported, session: Session, names: Names) -> None:
             "approvals": counts.get("approve", 0), "yes": counts.get("yes", 0), "no": counts.get("no", 0),
             "abstain": counts.get("abstain", 0),
         })
+    exported.chat = [{**line, "author_name": names.name(line["author_name"]), "text": names.text(line["text"])}
+                     for line in state["chat"]]
 
 
 # -- GeoJSON ---------------------------------------------------------------------------
@@ -185,12 +205,17 @@ def _game(exported: Exported, session: Session, names: Names) -> None:
 
 def network_geojson(exported: Exported) -> dict[str, Any]:
     """The road network, one LineString per link (a two-way street is two links on the same
-    line), in the world's local frame: metres east (x) and north (y) of its origin. RFC 7946
-    allows no CRS but WGS84 and worlds have no geographic reference yet: the collection's
-    `properties` say so."""
+    line): in WGS84 lon/lat (RFC 7946) for a world with a geographic reference, else in the
+    world's local frame, metres east (x) and north (y) of its origin, which RFC 7946 does not
+    allow: the collection's `properties` say which."""
+    coords = exported.link_coords_m.round(3)
+    geo = exported.frame.geo if exported.frame is not None else None
+    if geo is not None:
+        lon, lat = geo.lonlat(exported.link_coords_m[..., 0], exported.link_coords_m[..., 1])
+        coords = np.stack([lon, lat], axis=-1).round(7)
     features = [
         {"type": "Feature", "id": link["link"],
-         "geometry": {"type": "LineString", "coordinates": exported.link_coords_m[i].round(3).tolist()},
+         "geometry": {"type": "LineString", "coordinates": coords[i].tolist()},
          "properties": link}
         for i, link in enumerate(exported.links)
     ]
@@ -198,7 +223,7 @@ def network_geojson(exported: Exported) -> dict[str, Any]:
         "type": "FeatureCollection",
         "properties": {
             "session": exported.session_id, "world": exported.world_name, "tick": exported.reached_tick,
-            "frame": "local: x metres east, y metres north of the world's origin; no geographic reference (no EPSG)",
+            "frame": frame_note(exported.frame) if exported.frame is not None else "local metres",
             "units": {"flow_veh_h": "vehicles per hour", "speed_kmh": "congested speed, km/h",
                       "capacity_veh_h": "vehicles per hour", "co2_g_h": "g/h", "nox_g_h": "g/h", "pm25_g_h": "g/h",
                       "closed": "closed to cars"},
@@ -211,7 +236,7 @@ def network_geojson(exported: Exported) -> dict[str, Any]:
 
 
 def write_csv(exported: Exported, folder: Path) -> list[Path]:
-    """indicators.csv (a row per tick), proposals.csv, votes.csv, comments.csv; their paths."""
+    """indicators.csv (a row per tick), proposals.csv, votes.csv, comments.csv, chat.csv; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     columns = exported.tick_columns
     tables: dict[str, tuple[tuple[str, ...] | list[str], list[list[Any]]]] = {
@@ -224,6 +249,9 @@ def write_csv(exported: Exported, folder: Path) -> list[Path]:
         "comments.csv": (COMMENT_COLUMNS, [
             [c["id"], c["proposal"], "" if c["parent"] is None else c["parent"], c["author_name"], c["tick"], c["text"]]
             for c in exported.comments]),
+        "chat.csv": (CHAT_COLUMNS, [
+            [line["seq"], line["tick"], line["author_name"], int(bool(line["announcement"])), line["text"]]
+            for line in exported.chat]),
     }
     written = []
     for name, (header, rows) in tables.items():

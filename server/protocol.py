@@ -372,10 +372,15 @@ class ExtendPhase(Struct, tag="extend_phase", tag_field="type", frozen=True, for
     minutes: float
 
 
+class EndSession(Struct, tag="end_session", tag_field="type", frozen=True, forbid_unknown_fields=True):
+    """Facilitator: end the session for good: the town stops, nothing more is accepted, and
+    a restarted server no longer resumes it (a replay still reads it)."""
+
+
 GameCommand = (
     Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
-    | Adopt | Reject | RollBack | CountVotes | ExtendPhase
+    | Adopt | Reject | RollBack | CountVotes | ExtendPhase | EndSession
 )
 # What the session log holds: world edits and game commands, one union.
 Logged = Command | GameCommand
@@ -401,7 +406,7 @@ ClientMessage = (
     | MakePark | PlantTrees | BuildHousing | BuildOffices | AddSchool | AddGrocery | PreviewDraft
     | Propose | Submit | Amend | Withdraw | Comment | Chat | Vote
     | AdvancePhase | SetPhase | Pause | Resume | SetSpeed | Announce | Mute | Unmute | Remove
-    | Adopt | Reject | RollBack | CountVotes | ExtendPhase
+    | Adopt | Reject | RollBack | CountVotes | ExtendPhase | EndSession
     | Seek | Branch
 )
 

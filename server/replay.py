@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from agora.server.session.session import ReplayError
+from agora.server.store.branches import branch
 from agora.server.store.eventlog import EventLog, StoreError
 from agora.server.store.replays import (
     Recorded,
@@ -51,6 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="open the replay window: scrub the timeline, compare moments, branch a new session")
     replay.add_argument("--width", type=int, default=1280, help="--view: window width in pixels (default: %(default)s)")
     replay.add_argument("--height", type=int, default=800, help="--view: window height in pixels (default: %(default)s)")
+    replay.add_argument("--branch", action="store_true",
+                        help="write a new session into the database that starts from this one at --to; "
+                             "agora serve resumes it (prints its codes)")
     replay.set_defaults(func=run)
 
 
@@ -138,6 +142,8 @@ def _replay(eventlog: EventLog, args: argparse.Namespace) -> int:
     if to_tick < 0:
         print("agora replay: --to must be a tick, 0 or more", file=sys.stderr)
         return 2
+    if args.branch:
+        return _branch(eventlog, recorded.id, to_tick)
     print(f"Session {recorded.id} (world {recorded.world.meta.name!r}, rules {recorded.rules.name!r}): "
           f"{len(recorded.players)} players, {len(recorded.orders)} orders, reached tick {recorded.reached_tick}"
           f"{'' if recorded.ended else ' (not ended)'}")
@@ -181,4 +187,18 @@ def _replay(eventlog: EventLog, args: argparse.Namespace) -> int:
         else:
             print("No snapshot up to that tick to verify against")
     print(f"Final state hash (tick {session.tick}): {session.state_hash()}")
+    return 0
+
+
+def _branch(eventlog: EventLog, session_id: str, tick: int) -> int:
+    try:
+        branched = branch(eventlog, session_id, tick)
+    except (LookupError, ValueError) as exc:
+        print(f"agora replay: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, ReplayError) else 2
+    print(f"Branched session {branched.session_id} from session {session_id} at tick {tick}; "
+          f"agora serve --db {eventlog.path} resumes it\n"
+          f"Join code: {branched.join_code}\n"
+          f"  observers:  code {branched.observer_code}\n"
+          f"  facilitator token: {branched.facilitator_token}")
     return 0

@@ -28,6 +28,7 @@ from agora.server import protocol as p
 from agora.server.net.clients import Client
 from agora.server.net.replay_connections import ReplayConnection, ReplayService
 from agora.server.net.runner import SessionRunner
+from agora.server.net.session_routes import session_routes
 from agora.server.net.sessions import SessionRegistry
 from agora.server.session.rulesets import RuleSetError
 from agora.server.world.world import WorldError
@@ -186,6 +187,7 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
             Route("/schema", schema),
             Route("/protocol.json", schema),
             Route("/sessions", sessions_endpoint, methods=["GET", "POST"]),
+            *session_routes(registry, admin_token),
             WebSocketRoute("/ws", websocket_endpoint),
         ],
         lifespan=lifespan,

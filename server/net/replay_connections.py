@@ -19,7 +19,6 @@ changes the recorded session: every other command is refused.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import secrets
 import threading
@@ -37,6 +36,7 @@ from agora.server.net.replay_timeline import FIRST_TICK, timeline_message
 from agora.server.session.players import Player, PlayerId, Role
 from agora.server.session.previews import DraftError, PreviewSettings, preview
 from agora.server.session.session import ReplayError, Session
+from agora.server.store.branches import Branched, branch
 from agora.server.store.eventlog import EventLog
 from agora.server.store.replays import Recorded
 from agora.server.world.world import World, WorldError
@@ -225,22 +225,17 @@ class ReplayConnection:
         assert self.recorded is not None and self.service.eventlog is not None
         session_id, eventlog = self.recorded.id, self.service.eventlog
 
-        def make() -> Any:
-            # Written by the store (store/branches.py); looked up when first used.
-            branches = importlib.import_module("agora.server.store.branches")
+        def make() -> Branched:
             with self.service.lock:
-                return branches.branch(eventlog, session_id, tick)
+                return branch(eventlog, session_id, tick)
 
         try:
             made = await asyncio.to_thread(make)
         except (LookupError, ValueError, ReplayError) as exc:
             self.client.send(p.Error("cannot_branch", f"No new session could start from tick {tick}: {exc}"))
             return
-        except ImportError:
-            self.client.send(p.Error("cannot_branch", "This server cannot start new sessions from a replay yet."))
-            return
-        self.client.send(p.Branched(str(made.session_id), str(made.join_code), str(made.observer_code),
-                                    str(made.facilitator_token), str(made.from_session), int(made.from_tick)))
+        self.client.send(p.Branched(made.session_id, made.join_code, made.observer_code, made.facilitator_token,
+                                    made.from_session, made.from_tick))
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from typing import Callable, TypeVar
 
 import msgspec
 
@@ -29,13 +30,14 @@ from agora.server.net.previews import PreviewService
 from agora.server.session.previews import DraftError, PreviewSettings
 from agora.server.session.errors import CommandError
 from agora.server.session.players import Player, Role
+from agora.server.session.game import TIMER, Game
 from agora.server.session.pricing import price
-from agora.server.session.game import TIMER
 from agora.server.session.session import Applied, Order, Session
 from agora.server.store.eventlog import EventLog
 from agora.server.store.snapshots import SNAPSHOT_EVERY_TICKS, Snapshot, take
 
 log = logging.getLogger("agora.net")
+T = TypeVar("T")
 MAX_DRAFT = 50  # interventions in one draft
 # What a client reads, and the websocket's close code (1012: service restart), when the
 # server stops cleanly.
@@ -54,8 +56,9 @@ class SessionRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self.eventlog = eventlog
         self.tick_seconds = tick_seconds
-        # None wakes the task to stop (drain); (client, None): the client left.
-        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None] | None] = asyncio.Queue()
+        # None wakes the task to stop (drain); (client, None): the client left; a callable
+        # is work for the task from elsewhere on the loop (an HTTP request, see call()).
+        self.inbox: asyncio.Queue[tuple[Client, p.ClientMessage | None] | Callable[[], None] | None] = asyncio.Queue()
         self.clients: set[Client] = set()
         self.paused = False  # the server's own hold on ticks (the facilitator's is the game clock's)
         self._timer_retry_at = 0.0  # a phase change the log refused is tried again from then
@@ -73,6 +76,29 @@ class SessionRunner:
 
     def leave(self, client: Client) -> None:
         self.inbox.put_nowait((client, None))
+
+    def call(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        """Run `work` on the session's task, between ticks and messages; its result or error
+        comes back in the future."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+                return
+            if not future.done():
+                future.set_result(result)
+
+        self.inbox.put_nowait(run)
+        return future
+
+    def end(self) -> Order:
+        """End the session as its facilitator (EndSession; for the server's admin)."""
+        facilitator = next((pl for pl in self.session.roster if pl.role == Role.FACILITATOR), TIMER)
+        return self._perform(facilitator, p.EndSession())
 
     def knows_token(self, token: str) -> bool:
         try:
@@ -142,7 +168,10 @@ class SessionRunner:
                 item = await asyncio.wait_for(self.inbox.get(), max(0.0, wake - loop.time()))
                 if item is None:
                     continue
-                self._handle(*item)
+                if callable(item):
+                    item()
+                else:
+                    self._handle(*item)
             except TimeoutError:
                 pass
             now = loop.time()
@@ -331,7 +360,7 @@ class SessionRunner:
     def _perform(self, player: Player, command: p.GameCommand, sender: Client | None = None) -> Order:
         """A game command: performed on a copy, logged, kept, acknowledged, and the room told."""
         staged = self.session.stage(player, command)
-        self._log(staged.order)
+        self._log(staged.order, staged.game)
         outcome = self.session.commit(staged)
         if sender is not None:
             sender.send(p.Accepted(p.tag_of(command), staged.order.seq, staged.order.tick))
@@ -339,6 +368,10 @@ class SessionRunner:
             self.broadcast(Frames(vote_result_message(outcome.result, self.session.tick)))
         if isinstance(command, p.Remove):
             self._show_out(command.player)
+        if isinstance(command, p.EndSession):
+            # At once: ticks stop now, and no later tick would save that the session ended.
+            self._save_progress()
+            self.broadcast(Frames(p.Event(self.session.tick, player.name, "end_session", [])))
         self.broadcast_game()
         return staged.order
 
@@ -350,9 +383,9 @@ class SessionRunner:
             client.close_after_flush()
             self.clients.discard(client)
 
-    def _log(self, order: Order) -> None:
+    def _log(self, order: Order, game: Game | None = None) -> None:
         try:
-            self.eventlog.append(self.session.id, order)
+            self.eventlog.append(self.session.id, order, None if game is None else game.book)
         except Exception as exc:  # the log is the truth: no log, no order
             log.exception("could not log order %s", order)
             raise CommandError("log_unavailable", "The server could not record your command; nothing was changed. Try again.") from exc

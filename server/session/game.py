@@ -52,6 +52,7 @@ class Game:
         self.clock = PhaseClock(rules)
         self.book = ProposalBook(rules)
         self.moderation = Moderation()
+        self.ended = False  # by EndSession: final
 
     def copy(self) -> Game:
         """A deep copy sharing only the (frozen) rule set."""
@@ -60,7 +61,8 @@ class Game:
     def check_edit(self, player: Player, command: Command, *, live_edits: bool) -> None:
         """May `player` change the town directly with a world edit (outside any proposal)?
         The facilitator may; players only in a session with live edits (a sandbox), and
-        never when removed; observers never."""
+        never when removed; observers never; nobody once the session has ended."""
+        self._check_open()
         if player.id in self.moderation.removed:
             raise CommandError("removed", "The facilitator has removed you from this session.")
         if player.role == Role.OBSERVER:
@@ -73,6 +75,7 @@ class Game:
                 roster: Roster | None = None) -> Outcome:
         """Apply one game command now; `world` is the town as it will be once every scheduled
         edit has applied (drafts and adoptions are checked against it)."""
+        self._check_open()
         phase = self.clock.phase
         # Submitting a draft is proposing it: the role table knows it as propose.
         self.moderation.check(player, "propose" if isinstance(command, p.Submit) else p.tag_of(command), phase)
@@ -133,7 +136,15 @@ class Game:
                 return Outcome(world_commands=book.roll_back(world, voting.ProposalId(pid), player, tick=tick))
             case p.CountVotes():
                 return Outcome(result=self.count(roster))
+            case p.EndSession():
+                self.clock.end()
+                self.ended = True
         return Outcome()
+
+    def _check_open(self) -> None:
+        if self.ended:
+            raise CommandError("session_ended", "The facilitator has ended this session; nothing more can be "
+                               "changed. A planner can still replay it.")
 
     def count(self, roster: Roster | None) -> CountResult:
         """The ballots counted by the rule set's method, over the proposals on the ballot."""
@@ -167,9 +178,11 @@ class Game:
         """A digest of everything the game commands decide: the phase (not its timer, which
         moves with real seconds), speed, who is muted or removed, every proposal with its
         versions, history and undo edits, every comment, chat line and ballot."""
-        state = {
+        state: dict[str, object] = {
             "clock": (self.clock.state.value, self.clock.index, self.clock.speed),
             "muted": sorted(self.moderation.muted), "removed": sorted(self.moderation.removed),
             "book": self.book.state(),
         }
+        if self.ended:  # only then: the hashes of sessions that never ended stay as they were
+            state["ended"] = True
         return hashlib.sha256(msgspec.json.encode(state)).hexdigest()

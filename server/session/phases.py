@@ -123,6 +123,13 @@ class PhaseClock:
             self.state = ClockState.RUNNING
         return self.rules.phases[self.index]
 
+    def end(self) -> None:
+        """The session ends for good (EndSession): after the last phase, ticks held."""
+        self.index = len(self.rules.phases)
+        self.elapsed_s = 0.0
+        self.state = ClockState.FINISHED
+        self.held_at_finish = True
+
     def set(self, name: str) -> Phase:
         """Jump to the phase called `name` (back or forward), its timer at zero."""
         names = [phase.name for phase in self.rules.phases]

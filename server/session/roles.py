@@ -37,7 +37,8 @@ PLAYER_COMMANDS: dict[str, frozenset[Role]] = {
 FACILITATOR_COMMANDS: dict[str, frozenset[Role]] = {
     name: frozenset({FACILITATOR})
     for name in ("advance_phase", "set_phase", "pause", "resume", "set_speed", "announce",
-                 "mute", "unmute", "remove", "count_votes", "adopt", "reject", "roll_back", "extend_phase")
+                 "mute", "unmute", "remove", "count_votes", "adopt", "reject", "roll_back", "extend_phase",
+                 "end_session")
 }
 # Every world edit, by wire tag: players draw them into drafts, the facilitator too (to show
 # the room a preview). Edits a catalogue may name before the world has them count as well.

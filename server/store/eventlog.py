@@ -20,8 +20,13 @@ timer, and when its workshop ended.
 
 Schema versions (PRAGMA user_version): 0, the first schema (sessions, players, events; the
 game's columns came later without a version); 1, worlds and snapshots tables, the session's
-codes, rule set, progress and end, the players' tokens. Older files are migrated when
-opened; their sessions count as ended (the server that ran them could not resume them).
+codes, rule set, progress and end, the players' tokens; 2, proposals, votes and comments
+as tables of their own (projections.py), written in the transaction that logs the game
+order changing them, and the sessions' `from_session` and `from_tick` (a branch's parent
+and the tick it was taken at, branches.py). Older files are migrated when opened: sessions
+of the first schema count as ended (the server that ran them could not resume them); a
+file of version 1 gets its proposals, votes and comments by replaying every session's game
+orders without simulating (milliseconds for a workshop).
 """
 
 from __future__ import annotations
@@ -42,12 +47,14 @@ from agora.server import __version__
 from agora.server.protocol import Logged, tag_of
 from agora.server.session.phases import ClockState
 from agora.server.session.players import Player, PlayerId, Role
+from agora.server.session.proposals import ProposalBook
 from agora.server.session.session import Joined, Order, Session
+from agora.server.store import projections
 from agora.server.store.snapshots import KEEP_STATE_EVERY, Snapshot
 from agora.server.world.world import World, WorldMeta
 
 _command_decoder = msgspec.json.Decoder(Logged)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreError(RuntimeError):
@@ -98,6 +105,8 @@ class EventLog:
         self.db.table("players").add_missing_columns([{"after_seq": 0}])
         if version < 1:
             self._migrate_to_1(fresh=not self.db.table("sessions").count)
+        if version < 2:
+            self._migrate_to_2()
 
     def _migrate_to_1(self, fresh: bool) -> None:
         """Worlds and snapshots; what resuming a session takes. Every step can run twice: a
@@ -119,7 +128,19 @@ class EventLog:
             self.db.table("players").add_missing_columns([{"token": ""}])
             if not fresh:
                 self.db.execute("update sessions set ended_at = ? where ended_at is null", [_now()])
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.db.execute("PRAGMA user_version = 1")
+
+    def _migrate_to_2(self) -> None:
+        """Proposals, votes and comments tables, filled by replaying each session's game; a
+        branch's parent. One transaction: a crash midway leaves version 1, done again."""
+        with self.db.conn:
+            projections.create(self.db)
+            self.db.execute("delete from proposals")
+            self.db.execute("delete from votes")
+            self.db.execute("delete from comments")
+            self.db.table("sessions").add_missing_columns([{"from_session": "", "from_tick": 0}])
+            projections.fill(self)
+            self.db.execute("PRAGMA user_version = 2")
 
     def open_session(self, session: Session, world_hash: str, tick_seconds: float | None = None) -> None:
         """Record a new session, before its first tick: its world as it starts (kept once
@@ -163,22 +184,25 @@ class EventLog:
         return [Joined(PlayerId(r["id"]), r["name"], Role(r["role"]), r["after_seq"] or 0, r["token"] or "")
                 for r in rows]
 
-    def append(self, session_id: str, order: Order) -> None:
-        """Commit one accepted order; raises if it cannot be made durable."""
-        self.db.table("events").insert(
-            {"session": session_id, "seq": order.seq, "tick": order.tick,
-             "player_id": int(order.player_id), "player": order.player_name,
-             "command": tag_of(order.command),
-             "payload": msgspec.json.encode(order.command).decode(),
-             "logged_at": _now()},
-        )
+    def append(self, session_id: str, order: Order, book: ProposalBook | None = None) -> None:
+        """Commit one accepted order, and with a game order the proposal book as it leaves
+        it (projections.py), in one transaction; raises if it cannot be made durable."""
+        with self.db.conn:
+            self.db.execute(
+                "insert into events (session, seq, tick, player_id, player, command, payload, logged_at)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [session_id, order.seq, order.tick, int(order.player_id), order.player_name, tag_of(order.command),
+                 msgspec.json.encode(order.command).decode(), _now()],
+            )
+            if book is not None:
+                projections.write_book(self.db, session_id, order, book)
 
     def save_progress(self, session: Session) -> None:
         """The tick the session reached (and its last seq then), the phase timer, and whether
         its workshop has ended: what a restart resumes from. Committed before the tick is
         broadcast, so that no client hears of a tick a recovery would not reach."""
         clock = session.game.clock
-        ended = clock.state == ClockState.FINISHED
+        ended = clock.state == ClockState.FINISHED or session.game.ended
         with self.db.conn:
             self.db.execute(
                 "update sessions set reached_tick = ?, reached_seq = ?, phase_elapsed_s = ?,"

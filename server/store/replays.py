@@ -20,11 +20,13 @@ import logging
 import time
 import zipfile
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import msgspec
 
 from agora.server import protocol as p
 from agora.server.session.players import Role
+from agora.server.session.proposals import ProposalBook
 from agora.server.session.rulesets import RuleSet, bundled
 from agora.server.session.session import Joined, Order, Replay, Session, SimState
 from agora.server.store.eventlog import EventLog
@@ -188,6 +190,19 @@ def verify(eventlog: EventLog, recorded: Recorded, to_tick: int | None = None) -
     except _Differs:
         pass
     return Verified(replay.session, checks, time.perf_counter() - started, replay.session.tick)
+
+
+def game_replay(recorded: Recorded) -> Iterator[tuple[Order, ProposalBook]]:
+    """Every game order of the session with the proposal book as it left it, replaying the
+    game alone: world edits change the town (proposals are checked against it), but no tick
+    is simulated (Session.skip). Raises ReplayError if the log does not replay."""
+    session = recorded.fresh()
+    # A snapshot beyond the last tick: every tick before it is skipped, none simulated.
+    replay = Replay(session, recorded.orders, recorded.players, start=SimState(recorded.reached_tick + 2, {}))
+    for order in sorted(recorded.orders, key=lambda o: o.seq):
+        if not order.is_edit:
+            replay.run_to(max(order.tick, session.tick), seq=order.seq)
+            yield order, session.game.book
 
 
 def orders_between(recorded: Recorded, after_tick: int, to_tick: int) -> list[Order]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from agora.server.world.osm_rules import ImportLog, OsmImportError, OsmRules
 from agora.server.world.types import LandUse, Mode, RoadClass
-from agora.server.world.world import Grid, Network, World, WorldMeta, worlds_root
+from agora.server.world.world import Geo, Grid, Network, World, WorldMeta, worlds_root
 from agora.server.world.zones import zone_nodes
 
 if TYPE_CHECKING:  # the osm_* builders import osmium and numba: loaded only when an import runs
@@ -194,6 +194,8 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
         cell_m=cell_m,
         modules=list(MODULES),
         parameters={"demand": {"intrazonal_m": round(rules.zones["intrazonal_per_side"] * side * cell_m, 1)}},
+        geo=Geo(extract.projection.west, extract.projection.south, extract.projection.lat0,
+                *extract.projection.metres_per_degree),
     )
     world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines)
     world.validate()

@@ -57,6 +57,24 @@ class Weather(msgspec.Struct, forbid_unknown_fields=True):
             raise WorldError("weather: wind speeds cannot be negative and mixing heights must be positive")
 
 
+class Geo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Where a world lies on the Earth: the equirectangular frame `agora world import-osm`
+    projects with (osm_read.Projection). x metres east and y metres north of the world's
+    origin are lon = west_deg + x / kx_m_per_deg and lat = south_deg + y / ky_m_per_deg
+    (WGS84 degrees); kx and ky are the metres per degree at lat0_deg."""
+
+    west_deg: float
+    south_deg: float
+    lat0_deg: float
+    kx_m_per_deg: float
+    ky_m_per_deg: float
+
+    def lonlat(self, x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lon: np.ndarray = self.west_deg + np.asarray(x_m, np.float64) / self.kx_m_per_deg
+        lat: np.ndarray = self.south_deg + np.asarray(y_m, np.float64) / self.ky_m_per_deg
+        return lon, lat
+
+
 class WorldMeta(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     title: str
@@ -70,6 +88,7 @@ class WorldMeta(msgspec.Struct, forbid_unknown_fields=True):
     # Per-world overrides of model parameters, by module then parameter name.
     parameters: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
     weather: Weather = msgspec.field(default_factory=Weather)
+    geo: Geo | None = None  # None: a synthetic world, in local metres only
 
 
 @dataclass
@@ -315,7 +334,10 @@ class World:
         """Write world.toml and world.npz, each replaced atomically."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / "world.toml", msgspec.toml.encode(self.meta))
+        meta = msgspec.to_builtins(self.meta)
+        if meta.get("geo") is None:  # TOML has no null
+            meta.pop("geo", None)
+        _atomic_write(folder / "world.toml", msgspec.toml.encode(meta))
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
             # numpy's stub types **kwds after allow_pickle too narrowly; the call is right.
             np.savez_compressed(tmp, **self.arrays())  # type: ignore[arg-type]

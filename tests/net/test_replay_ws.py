@@ -5,9 +5,7 @@ seeked, a branch answers with the new session, and a wrong token or tick is refu
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -191,32 +189,19 @@ def test_wrong_tokens_ticks_and_commands_are_refused(server: ReplayServer, recor
         log.close()
 
 
-@dataclass(frozen=True)
-class FakeBranched:
-    session_id: str
-    join_code: str
-    observer_code: str
-    facilitator_token: str
-    from_session: str
-    from_tick: int
-
-
-def test_a_branch_answers_with_the_new_session(planner: Planner, recording: Recording,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, int]] = []
-
-    def branch(eventlog: EventLog, session_id: str, tick: int) -> FakeBranched:
-        assert eventlog.path == recording.db
-        calls.append((session_id, tick))
-        return FakeBranched("b7", "JOIN22", "LOOK33", "fac-token", session_id, tick)
-
-    # The store's branch() is another engineer's; the handler is written against its signature.
-    monkeypatch.setitem(sys.modules, "agora.server.store.branches", types.SimpleNamespace(branch=branch))
+def test_a_branch_writes_a_new_session_from_the_tick_and_answers_with_its_codes(planner: Planner,
+                                                                              recording: Recording) -> None:
     open_replay(planner, recording.facilitator_token)
     planner.send(p.Branch(tick=42))
     made = planner.wait_for(p.Branched)
-    assert made == p.Branched("b7", "JOIN22", "LOOK33", "fac-token", "w1", 42)
-    assert calls == [("w1", 42)]
+    assert made.from_session == "w1" and made.from_tick == 42 and made.session_id != "w1"
+    assert made.join_code and made.facilitator_token and made.join_code != made.observer_code
+    eventlog = EventLog(recording.db)
+    try:
+        row = eventlog.session_row(made.session_id)
+        assert row is not None and row["from_session"] == "w1" and row["from_tick"] == 42
+    finally:
+        eventlog.close()
     planner.send(p.Branch(tick=0))
     error = planner.next()
     assert isinstance(error, p.Error) and error.code == "no_such_tick"
@@ -264,4 +249,4 @@ def test_agora_replay_view_names_a_session_the_file_does_not_hold(recording: Rec
     from agora.server.cli import main
 
     assert main(["replay", str(recording.db), "--session", "nope", "--view"]) == 2
-    assert "holds no session 'nope' (it holds: w1)" in capsys.readouterr().err
+    assert "holds no session 'nope' (it holds: w1" in capsys.readouterr().err

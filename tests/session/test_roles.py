@@ -14,7 +14,8 @@ WORKSHOP = bundled("workshop")
 WIRE_TAGS = {str(cls.__struct_config__.tag) for cls in typing.get_args(p.Command)}
 INTERVENTIONS = {entry.edit for entry in WORKSHOP.interventions.values()}
 FACILITATOR_ONLY = {"advance_phase", "set_phase", "pause", "resume", "set_speed", "announce",
-                    "mute", "unmute", "remove", "count_votes", "adopt", "reject", "roll_back", "extend_phase"}
+                    "mute", "unmute", "remove", "count_votes", "adopt", "reject", "roll_back", "extend_phase",
+                    "end_session"}
 SESSION = {"preview", "propose", "amend", "withdraw", "comment", "chat", "vote"}
 
 # The workshop as a person reads rules/rulesets/workshop.toml: what a player may do in each

@@ -46,7 +46,7 @@ class Recorder:
 
     def game(self, player: Player, command: p.GameCommand) -> Order:
         staged = self.session.stage(player, command)
-        self.log.append(self.session.id, staged.order)
+        self.log.append(self.session.id, staged.order, staged.game.book)
         self.session.commit(staged)
         return staged.order
 

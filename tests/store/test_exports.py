@@ -5,6 +5,7 @@ embedded PNGs); pseudonymised, no player's name and no token is left anywhere.""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from agora.server.cli import main
 from agora.server.exports import (
+    CHAT_COLUMNS,
     COMMENT_COLUMNS,
     LINK_PROPERTIES,
     PROPOSAL_COLUMNS,
@@ -27,6 +29,7 @@ from agora.server.sim.indicators import EMISSION_INDICATORS, INDICATORS
 from agora.server.store.eventlog import EventLog
 from agora.server.world.world import World, resolve_world
 
+from tests.conftest import ARTIFACTS
 from tests.store.recording import record_workshop
 
 NAMES = ("ada", "bob")
@@ -97,6 +100,8 @@ def test_the_csv_has_a_row_per_tick_in_stable_columns_and_the_game_beside(db: Pa
     assert read(folder / "votes.csv") == [list(VOTE_COLUMNS), ["ada", "1", "approve"], ["ada", "2", "approve"],
                                           ["bob", "1", "approve"]]
     assert read(folder / "comments.csv") == [list(COMMENT_COLUMNS), ["1", "1", "", "bob", "12", "Deliveries?"]]
+    assert read(folder / "chat.csv") == [list(CHAT_COLUMNS), ["1", "26", "ada", "0", "Vote soon?"],
+                                         ["2", "77", "facilitator", "1", "Thank you"]]
 
 
 def test_the_html_report_holds_every_proposal_and_its_charts(db: Path, tmp_path: Path) -> None:
@@ -105,8 +110,18 @@ def test_the_html_report_holds_every_proposal_and_its_charts(db: Path, tmp_path:
     for title in ("Quiet street", "Park"):
         assert f"{title}</h3>" in html
     assert "Deliveries?" in html and "rolled_back" in html and "10,000 EUR" in html
-    images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', html)
-    assert len(images) == 2 and all(len(image) > 5000 for image in images)
+    images = dict(re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', html))
+    assert set(images) == {"Indicators over ticks", "Map of the town at the start", "Map of car flows at the last tick",
+                           "Map of proposal 1", "Map of proposal 2", "Map of the adopted plan"}
+    assert all(len(image) > 5000 for image in images.values())
+    # One map per proposal, each in its proposal's section, each drawn differently.
+    for pid, title in ((1, "Quiet street"), (2, "Park")):
+        section = html[html.index(f"{pid}. {title}</h3>"):]
+        assert section.index(f'alt="Map of proposal {pid}"') < section.index("<h4>History</h4>")
+    assert len({images["Map of proposal 1"], images["Map of proposal 2"], images["Map of the town at the start"]}) == 3
+    (ARTIFACTS / "store").mkdir(parents=True, exist_ok=True)  # for a person to look at
+    for alt, data in images.items():
+        (ARTIFACTS / "store" / f"report-{alt.lower().replace(' ', '-')}.png").write_bytes(base64.b64decode(data))
     assert "http://" not in html and "https://" not in html, "readable offline"
 
 

@@ -44,8 +44,8 @@ def test_a_database_of_the_first_schema_opens_replays_and_takes_new_sessions(tmp
     first_schema_db(db, world.state_hash())
 
     log = EventLog(db)
-    assert log.db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 1
-    assert {"worlds", "snapshots"} <= set(log.db.table_names())
+    assert log.db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert {"worlds", "snapshots", "proposals", "votes", "comments"} <= set(log.db.table_names())
     row = log.session_row("old1")
     assert row is not None and row["ended_at"], "its server could not resume it: it counts as ended"
     assert row["rules"] is None and row["observer_code"] is None and row["reached_tick"] is None
