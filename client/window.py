@@ -20,6 +20,7 @@ from agora.client import captions, palette
 from agora.client.board_panel import BoardPanel
 from agora.client.city import City
 from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Outgoing, Unreadable
+from agora.client.connection import Reconnected, Reconnecting
 from agora.client.drafts import Draft
 from agora.client.game_state import GameState
 from agora.client.hud import Hud, Screen
@@ -157,6 +158,13 @@ class PlayWindow(arcade.Window):
                         f"{reason}\nThe map shows the last state received. Press Esc to quit.",
                         Kind.ERROR,
                     )
+            case Reconnecting():
+                self.status = (message.title, message.detail, Kind.ERROR)
+            case Reconnected():
+                if self.draft.pending is not None:
+                    self.draft.leave()  # its answer went with the old connection
+                self.proposing = False
+                self.notices.add(message.text, Kind.INFO, now)
             case Unreadable(reason=reason):
                 self.notices.add(f"Skipped a message this client cannot read: {reason}", Kind.ERROR, now)
 

@@ -110,8 +110,8 @@ class Session:
         if given not in (self.code, self.observer_code):
             raise CommandError("bad_code", f"No session has the join code {code!r}; check the code on the facilitator's screen.")
         if given == self.code and self.is_full:
-            raise CommandError("session_full", f"This session is full: all {self.rules.max_players} player seats are "
-                               "taken. Ask the facilitator, or join with the observers' code to watch.")
+            raise CommandError("session_full", f"This session is full: all its player seats are taken ({self.players_joined} "
+                               f"of {self.rules.max_players}). Ask the facilitator, or join with the observers' code to watch.")
         return self.roster.add(name, Role.PLAYER if given == self.code else Role.OBSERVER)
 
     @property

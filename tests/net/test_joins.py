@@ -45,7 +45,7 @@ def test_a_full_session_refuses_the_next_player_with_session_full(server: str, s
 
     refused = hello(cem, code=made["code"], name="cem")
     assert isinstance(refused, p.Error) and refused.code == "session_full"
-    assert "all 2 player seats are taken" in refused.message
+    assert "all its player seats are taken (2 of 2)" in refused.message
     assert isinstance(hello(eve, code=made["observer_code"], name="eve"), p.Welcome)
     again = hello(ada_again, code="", name="", token=first.token)
     assert isinstance(again, p.Welcome) and again.player_id == first.player_id

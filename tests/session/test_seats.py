@@ -28,7 +28,7 @@ def test_the_players_code_is_refused_once_every_seat_is_taken(tiny_world: World)
     with pytest.raises(CommandError) as info:
         session.join("ABCDEF", "cem")
     assert info.value.code == "session_full"
-    assert "2 player seats are taken" in info.value.message and "observers' code" in info.value.message
+    assert "all its player seats are taken (2 of 2)" in info.value.message and "observers' code" in info.value.message
     assert len(session.roster) == 3, "nobody was added for the refused join"
     assert session.rejoin(ada.token) == ada  # a seat is kept for its token
     assert session.join("watch2", "eve").role == Role.OBSERVER  # observers take no seat
