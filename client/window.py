@@ -345,6 +345,8 @@ class PlayWindow(arcade.Window):
                 self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"))
             else:
                 self.tabs.draw(side, time.monotonic())
+            if self.status is not None:
+                self.hud.draw_status(self.status, width, height)  # over the side panel too
         self.dialog.draw()
 
     def hud_screen(self) -> Screen:
@@ -357,7 +359,7 @@ class PlayWindow(arcade.Window):
             selection=(captions.link_summary(city, link, len(self.draft.links))
                        if city is not None and link is not None and not previewing else None),
             notices=self.notices.active(time.monotonic()),
-            status=self.status,
+            status=self.status if city is None else None,  # else drawn last, over the side panel
             show_legend=city is not None,
             overlay=self.layers.grid_legend(city, self.draft) if city is not None else None,
             side_panel=city is not None,
