@@ -80,6 +80,9 @@ def map_window(link: SessionLink, name: str, code: str, persona: p.PersonaInfo |
     """The map window on a link (started or about to be), looking through the persona chosen."""
     from agora.client.window import PlayWindow
 
-    window = PlayWindow(link, name=name, code=code, width=width, height=height)
+    # Shown once built: after the lobby's event loop pyglet hands a new window its first
+    # resize at once, from inside arcade's constructor, before PlayWindow has its fields.
+    window = PlayWindow(link, name=name, code=code, width=width, height=height, visible=False)
     window.preview_panel.persona = persona.name if persona is not None else None
+    window.set_visible(True)
     return window

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import arcade
+import pyglet
 from arcade.gui import UIAnchorLayout, UIBoxLayout, UIFlatButton, UIGridLayout, UIInputText, UILabel, UIManager
 from arcade.types import Color
 
@@ -332,6 +333,12 @@ class LobbyWindow(arcade.Window):
         if self.link is not None and self.joined is None:
             self.link.close()
         self.close()
+
+    def close(self) -> None:
+        # arcade 3.3 leaves a closed window's frames scheduled on pyglet's clock: without this
+        # the lobby's on_update would go on running under the map window.
+        pyglet.clock.unschedule(self._dispatch_frame)
+        super().close()
 
     # -- input and drawing ---------------------------------------------------------------
 

@@ -103,9 +103,13 @@ class SessionLink:
     # -- the link's thread -------------------------------------------------------------
 
     def _run(self) -> None:
-        while not self._closing.is_set():
+        lost = ConnectionLost("Disconnected.", was_open=False)
+        while True:
             conn = Connection(self.server, code=self.code, name=self.name, token=self.token)
+            # close() sets _closing, then closes _conn: whichever it saw, this one is not left open.
             self._conn = conn
+            if self._closing.is_set():
+                break
             conn.start()
             lost = self._relay(conn)
             if self._closing.is_set() or not self._welcomed:
@@ -120,8 +124,6 @@ class SessionLink:
             if self._closing.wait(delay):
                 lost = ConnectionLost("Disconnected.", was_open=False)
                 break
-        else:
-            lost = ConnectionLost("Disconnected.", was_open=False)
         self.lost = lost
         self.state = LinkState.STOPPED
         self._conn = None

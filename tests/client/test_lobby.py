@@ -210,3 +210,55 @@ def test_the_chosen_persona_comes_first_in_the_preview(play_window, fake_link) -
     commuter = next(t for t in play_window.preview_panel.body.used if t.text == "Commuter")
     assert tuple(commuter.color[:3]) == palette.ACCENT[:3]
     assert close_to(pixel(image, commuter.x - 2, commuter.y - 8), palette.ROW_SELECTED, 6)  # its row, shaded
+
+
+def test_agora_play_without_a_code_opens_the_lobby_then_the_map(live_server: LiveServer, x_display: str) -> None:
+    """`agora play --server URL --name ada` in its own event loops: the lobby takes the code
+    (typed), Enter joins, the lobby closes and the map window opens on the same link."""
+    import argparse
+
+    import pyglet
+
+    from agora.client import app
+    from agora.client.lobby import LobbyWindow
+    from agora.client.window import PlayWindow
+
+    parser = argparse.ArgumentParser(prog="agora")
+    app.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["play", "--server", live_server.ws_url, "--name", "ada"])
+    seen: dict[str, object] = {}
+    began = time.monotonic()
+
+    def drive(dt: float) -> None:
+        windows = list(pyglet.app.windows)
+        for window in windows:
+            if isinstance(window, LobbyWindow) and "typed" not in seen:
+                seen["typed"] = window.code_field.active and window.name == "ada"
+                for ch in live_server.code:
+                    window.dispatch_event("on_text", ch)
+                window.dispatch_event("on_key_press", arcade.key.ENTER, 0)
+            elif isinstance(window, PlayWindow) and window.city is not None:
+                seen["map"] = (window.player, window.city.session, len(windows))
+                window.close()
+        if time.monotonic() - began > 60:
+            for window in windows:
+                window.close()
+
+    # Windows closed by earlier tests are still on pyglet's clock (arcade 3.3 leaves them
+    # there): the event loop would update them.
+    clock = pyglet.clock.get_default()
+    for item in list(clock._schedule_interval_items):
+        owner = getattr(item.func, "__self__", None)
+        if isinstance(owner, arcade.Window) and owner.closed:
+            clock.unschedule(item.func)
+    pyglet.clock.schedule_interval(drive, 0.05)
+    try:
+        assert app.run(args) == 0
+    finally:
+        pyglet.clock.unschedule(drive)
+        # pyglet's event loop turns the windows' event queue off for good; the other tests
+        # build windows outside a loop, which needs it on (see app.map_window).
+        pyglet.window.Window._enable_event_queue = True
+    assert seen.get("typed") is True, "the code field took the typing; the name came from --name"
+    assert seen.get("map") == ("ada (player)", live_server.runner.session.id, 1), seen
+    assert [pl.name for pl in live_server.runner.session.roster if pl.role == "player"] == ["ada"]
