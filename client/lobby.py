@@ -67,12 +67,30 @@ def _label(text: str, size: float, color: palette.RGBA = palette.TEXT, bold: boo
                    multiline=multiline, size_hint=(1, 0) if multiline else (0, 0))
 
 
+class Field(LineInput):
+    """A one-line field whose frame shows, in the accent colour, that it takes the typing."""
+
+    def get_current_state(self) -> str:
+        return "press" if self.active and not self.disabled else str(super().get_current_state())
+
+    # arcade restyles a field when hovered or pressed, not when it takes or leaves the typing.
+    def activate(self) -> None:
+        base: Any = super()  # arcade leaves these untyped
+        base.activate()
+        base._apply_style()
+
+    def deactivate(self) -> None:
+        base: Any = super()
+        base.deactivate()
+        base._apply_style()
+
+
 def _field(text: str) -> UIInputText:
     style = {state: UIInputText.UIStyle(bg=(40, 46, 56, 255), border=border, border_width=2)
              for state, border in (("normal", palette.TEXT_DIM), ("hover", palette.TEXT), ("press", palette.ACCENT),
                                    ("disabled", palette.RULE), ("invalid", palette.WORSE_TEXT))}
-    return LineInput(width=INNER_PX, height=FIELD_PX, text=text, font_name=FONT, font_size=13,
-                     text_color=palette.TEXT, caret_color=palette.TEXT, style=style)
+    return Field(width=INNER_PX, height=FIELD_PX, text=text, font_name=FONT, font_size=13,
+                 text_color=palette.TEXT, caret_color=palette.TEXT, style=style)
 
 
 def _button_style(bg: palette.RGBA, border: palette.RGBA, size: int = 11) -> dict[str, Any]:

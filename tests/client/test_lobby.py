@@ -95,6 +95,10 @@ def test_the_lobby_renders_at_workshop_sizes(lobbies) -> None:  # type: ignore[n
         assert close_to(pixel(image, card.left + 1, card.center_y), palette.ACCENT, 30)  # the card's frame
         assert close_to(pixel(image, card.left + 12, card.top - 12), palette.BAR)  # the card
         assert close_to(pixel(image, 5, 5), palette.BACKGROUND)
+        # The field that takes the typing wears the accent colour; the others do not.
+        for field in lobby.fields:
+            edge = pixel(image, field.rect.left + 1, field.rect.center_y)
+            assert close_to(edge, palette.ACCENT, 30) == (field is lobby.code_field), (field.text, edge)
         assert lobby.heading.text == "Join a planning session"
         press(lobby, arcade.key.ENTER)  # no code yet
         assert lobby.error.startswith("Type the join code from the facilitator")
