@@ -237,8 +237,11 @@ class RestartableServer:
             return
         ws.send(p.msgpack_encoder.encode(towns.welcome(self.world, self.flow, name="ada")))
         try:
-            for _ in ws:
-                pass
+            for frame in ws:
+                # A chat line: the facilitator has removed the player meanwhile.
+                if isinstance(p.client_msgpack_decoder.decode(frame), p.Chat):  # type: ignore[arg-type]
+                    ws.send(p.msgpack_encoder.encode(p.Error("removed", "The facilitator has removed you from this session.")))
+                    ws.close()
         except ConnectionClosed:
             pass
 
@@ -305,6 +308,22 @@ def test_a_refused_token_stops_the_tries_and_says_why(restartable: RestartableSe
         tries = len(restartable.hellos)
         time.sleep(0.5)
         assert len(restartable.hellos) == tries, "no tries after the refusal"
+    finally:
+        link.close()
+
+
+def test_a_removed_player_is_told_and_not_brought_back(restartable: RestartableServer) -> None:
+    link = SessionLink(restartable.url, code=CODE, name="ada", backoff=FAST)
+    link.start()
+    try:
+        next_of(link.messages, p.Welcome)
+        assert link.send(p.Chat(text="hello"))
+        error = next_of(link.messages, p.Error)
+        assert isinstance(error, p.Error) and error.code == "removed"  # shown as it comes
+        lost = next_of(link.messages, ConnectionLost)
+        assert isinstance(lost, ConnectionLost) and lost.reason == "The facilitator has removed you from this session."
+        time.sleep(0.3)
+        assert len(restartable.hellos) == 1 and link.state is LinkState.STOPPED
     finally:
         link.close()
 
