@@ -131,7 +131,8 @@ class LobbyWindow(arcade.Window):
 
         self.ui = UIManager(self)
         self.heading = _label("Join a planning session", 20, bold=True)
-        self.intro = _label("The facilitator shows the server address and the join code on the screen.", 11,
+        self.intro = _label("The facilitator shows the server address and the join code on the screen. "
+                            "Tab moves between the fields.", 11,
                             palette.TEXT_DIM, multiline=True)
         self.server_field = _field(server)
         self.code_field = _field(code)
