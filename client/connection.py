@@ -8,7 +8,8 @@
 
 The window never touches the socket: it drains `messages` once a frame. Anything that
 goes wrong on the network (no server, refused handshake, a dropped connection) arrives
-as a ConnectionLost on the same queue, worded for the person at the screen.
+as a ConnectionLost on the same queue, worded for the person at the screen. One Connection
+is one attempt; client/reconnect.py makes a new one for each try after a drop.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from agora.server import protocol as p
 log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT_S = 5.0
+# Keepalive pings find a connection that died without a word (a laptop's Wi-Fi dropping)
+# within PING_INTERVAL_S + PING_TIMEOUT_S; the timeout leaves room for a big snapshot ahead
+# of the pong on a slow network.
+PING_INTERVAL_S = 10.0
+PING_TIMEOUT_S = 15.0
 # A snapshot of a 512x512 city is several megabytes: websockets' 1 MiB default is too small.
 MAX_MESSAGE_BYTES = 256 * 2**20
 
@@ -48,6 +54,36 @@ class ConnectionLost:
 
 
 @dataclass(frozen=True)
+class Reconnecting:
+    """The open connection dropped; attempt `attempt` to rejoin with the token comes in
+    `retry_in_s` seconds (client/reconnect.py). `reason` is why the last try ended."""
+
+    attempt: int
+    reason: str
+    retry_in_s: float
+
+    @property
+    def title(self) -> str:
+        return f"Connection lost - reconnecting (attempt {self.attempt})..."
+
+    @property
+    def detail(self) -> str:
+        return (f"{self.reason}\nTrying again in {self.retry_in_s:.0f} s. The map shows the last state received "
+                "and comes back by itself. Press Esc to quit.")
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """Back in the session after `attempts` tries; the Welcome before it brought the state afresh."""
+
+    attempts: int
+
+    @property
+    def text(self) -> str:
+        return "Reconnected: the map and the game are live again."
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A frame the client could not decode (a newer server, most likely); it was skipped."""
 
@@ -57,7 +93,7 @@ class Unreadable:
 Incoming = (
     p.Welcome | p.Delta | p.Resync | p.Accepted | p.Event | p.Error | p.Preview | p.Game | p.VoteResult
     | p.Timeline | p.Branched
-    | ConnectionOpened | ConnectionLost | Unreadable
+    | ConnectionOpened | ConnectionLost | Reconnecting | Reconnected | Unreadable
 )
 # What the client sends once joined: world edits, preview requests and game commands.
 Outgoing = p.Command | p.PreviewDraft | p.GameCommand | p.Seek | p.Branch
@@ -139,8 +175,10 @@ class Connection:
                         self.url,
                         open_timeout=OPEN_TIMEOUT_S,
                         max_size=MAX_MESSAGE_BYTES,
+                        ping_interval=PING_INTERVAL_S,
+                        ping_timeout=PING_TIMEOUT_S,
                         # A proxy from the environment would only get in the way of a local server.
-                        proxy=None if _is_loopback(self.url) else True,
+                        proxy=None if is_loopback(self.url) else True,
                     )
                 )
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
@@ -174,7 +212,7 @@ class Connection:
         self.messages.put(ConnectionLost(reason, was_open))
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host == "localhost" or host.startswith("127.") or host == "::1"
 

@@ -116,7 +116,7 @@ class Hud:
             self._draw_selection(screen.selection, self._legend_left if screen.show_legend else right)
         self._draw_notices(screen.notices, right, height)
         if screen.status is not None:
-            self._draw_status(screen.status, width, height)
+            self.draw_status(screen.status, width, height)
 
     # -- pieces ----------------------------------------------------------------------
 
@@ -233,7 +233,7 @@ class Hud:
             t.draw()
             y -= h + 6
 
-    def _draw_status(self, status: tuple[str, str, Kind], width: int, height: int) -> None:
+    def draw_status(self, status: tuple[str, str, Kind], width: int, height: int) -> None:
         head, detail, kind = status
         self._status_head.text = head
         self._status_detail.text = detail

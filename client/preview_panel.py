@@ -62,6 +62,7 @@ class PreviewPanel:
         # What was drawn, for tests and for people reading the code: (label, values, verdict).
         self.rows: list[tuple[str, str, Verdict]] = []
         self.bars: list[tuple[str, float, tuple[float, float, float, float]]] = []  # persona, score, bar (l, b, w, h)
+        self.persona: str | None = None  # the player's point of view (chosen in the lobby): first, highlighted
 
     def texts(self) -> list[str]:
         return [t.text for pool in self._pools for t in pool.used]
@@ -90,6 +91,7 @@ class PreviewPanel:
         col.wrapped(self.para.take(), note, palette.TEXT_DIM, gap=GAP, max_height=60)
         moved, same = indicators.changes(preview)
         scores = indicators.personas(preview)
+        scores.sort(key=lambda score: score.name != self.persona)  # stable: the rest keep their order
         # Room for the personas below the changes, so that both always show.
         reserve = (PERSONA_ROW_PX * len(scores) + 40) if scores else 0
         self._changes(col, moved, same, reserve)
@@ -160,7 +162,10 @@ class PreviewPanel:
                 break
             name = self.body.take()
             fit_text(name, persona.title, name_w - 6)
-            set_color(name, palette.TEXT)
+            set_color(name, palette.ACCENT if persona.name == self.persona else palette.TEXT)
+            if persona.name == self.persona:
+                arcade.draw_lbwh_rectangle_filled(col.left - 4, col.y - PERSONA_ROW_PX + 3, col.width + 8,
+                                                  PERSONA_ROW_PX, palette.ROW_SELECTED)
             name.position = (col.left, col.y)
             name.draw()
             words = self.small.take()

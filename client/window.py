@@ -20,6 +20,7 @@ from agora.client import captions, keys, palette
 from agora.client.board_panel import BoardPanel
 from agora.client.city import City
 from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Outgoing, Unreadable
+from agora.client.connection import Reconnected, Reconnecting
 from agora.client.drafts import Draft
 from agora.client.facilitator_panel import FacilitatorPanel
 from agora.client.game_state import GameState
@@ -178,6 +179,13 @@ class PlayWindow(arcade.Window):
                         f"{reason}\nThe map shows the last state received. Press Esc to quit.",
                         Kind.ERROR,
                     )
+            case Reconnecting():
+                self.status = (message.title, message.detail, Kind.ERROR)
+            case Reconnected():
+                if self.draft.pending is not None:
+                    self.draft.leave()  # its answer went with the old connection
+                self.proposing = False
+                self.notices.add(message.text, Kind.INFO, now)
             case Unreadable(reason=reason):
                 self.notices.add(f"Skipped a message this client cannot read: {reason}", Kind.ERROR, now)
 
@@ -399,6 +407,8 @@ class PlayWindow(arcade.Window):
                                         None if budget is None else budget[0] - budget[1])
             else:
                 self.tabs.draw(side, time.monotonic())
+            if self.status is not None:
+                self.hud.draw_status(self.status, width, height)  # over the side panel too
         self.dialog.draw()
         self.prompt.draw()
         self.help.draw(width, height)
@@ -413,7 +423,7 @@ class PlayWindow(arcade.Window):
             selection=(captions.link_summary(city, link, len(self.draft.links))
                        if city is not None and link is not None and not previewing else None),
             notices=self.notices.active(time.monotonic()),
-            status=self.status,
+            status=self.status if city is None else None,  # else drawn last, over the side panel
             show_legend=city is not None,
             overlay=self.layers.grid_legend(city, self.draft) if city is not None else None,
             side_panel=city is not None,

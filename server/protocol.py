@@ -794,3 +794,31 @@ def schema() -> dict[str, object]:
     """JSON Schema of both directions, for people writing their own clients or bots."""
     (client, server), components = msgspec.json.schema_components((ClientMessage, ServerMessage))
     return {"client_to_server": client, "server_to_client": server, "$defs": components}
+
+
+# ---------------------------------------------------------------- HTTP: before joining
+
+
+class PersonaInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """A persona of the session's rule set: a point of view a player may take."""
+
+    name: str
+    title: str
+    description: str = ""
+
+
+class JoinInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """GET /join/{code}: what a lobby shows before joining (404 {"code": "bad_code", ...}
+    for a code no session has)."""
+
+    session: str
+    world: str  # the world's name
+    title: str  # the world's title, e.g. "Velmstadt"
+    rules: str  # the rule set's name
+    rules_title: str
+    role: Literal["player", "observer"]  # what the code joins as
+    personas: list[PersonaInfo]
+    players: int  # player seats taken
+    max_players: int
+    full: bool  # true: the players' code is refused with "session_full"
+    phase: str = ""  # the phase's title, "" before the first

@@ -6,6 +6,8 @@
 
     POST /sessions {"world": "default"}   (Authorization: Bearer <admin token>)
       -> 201 {"session": "3f9c2a1d", "code": "K7QF2M", "observer_code": "...", "facilitator_token": "..."}
+    GET /join/K7QF2M   (no token: what a lobby shows before joining, see protocol.JoinInfo)
+      -> 200 {"title": "Velmstadt", "personas": [...], "full": false, ...}, or 404 {"code": "bad_code", ...}
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.websockets import WebSocket
 from agora.server import __version__
 from agora.server import protocol as p
 from agora.server.net.clients import Client
+from agora.server.net.joins import join_info
 from agora.server.net.replay_connections import ReplayConnection, ReplayService
 from agora.server.net.runner import SessionRunner
 from agora.server.net.session_routes import session_routes
@@ -42,6 +45,7 @@ class NewSession(msgspec.Struct, forbid_unknown_fields=True):
     tick_seconds: float | None = None
     rules: str = "workshop"  # a bundled rule set's name (workshop, demo) or a rule set file on the server
     live_edits: bool = True  # players may change the town directly; false: only through adopted proposals
+    max_players: int | None = None  # player seats; the rule set's (60 unless it says) if not given
 
 
 def decode_frame(frame: Mapping[str, Any]) -> tuple[p.ClientMessage | None, p.Error | None, bool]:
@@ -121,7 +125,7 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
             return refuse(503, "cannot_create", "This server was started without a session log; it cannot add sessions.")
         try:
             created = await asyncio.to_thread(registry.prepare, body.world, body.code, body.tick_seconds,
-                                              body.rules, body.live_edits)
+                                              body.rules, body.live_edits, body.max_players)
         except WorldError as exc:
             return refuse(400, "no_such_world", str(exc))
         except RuleSetError as exc:
@@ -133,6 +137,14 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
         return JSONResponse({"session": s.id, "world": s.world.meta.name, "rules": s.rules.name, "code": s.code,
                              "observer_code": s.observer_code, "facilitator_token": created.facilitator.token},
                             status_code=201)
+
+    async def join_endpoint(request: Request) -> Response:
+        code = request.path_params["code"]
+        runner = registry.by_code(code)
+        if runner is None:
+            return refuse(404, "bad_code", f"No session here has the join code {code!r}; "
+                          "check it on the facilitator's screen.")
+        return Response(msgspec.json.encode(join_info(runner.session, code)), media_type="application/json")
 
     def route(hello: p.Hello) -> SessionRunner | None:
         if hello.token:
@@ -188,6 +200,7 @@ def create_app(sessions: SessionRegistry | Sequence[SessionRunner], admin_token:
             Route("/protocol.json", schema),
             Route("/sessions", sessions_endpoint, methods=["GET", "POST"]),
             *session_routes(registry, admin_token),
+            Route("/join/{code}", join_endpoint),
             WebSocketRoute("/ws", websocket_endpoint),
         ],
         lifespan=lifespan,

@@ -278,7 +278,7 @@ class SessionRunner:
                 self._command(client, message)
         except CommandError as exc:
             client.send(p.Error(exc.code, exc.message))
-            if exc.code in ("bad_code", "bad_token", "removed"):
+            if exc.code in ("bad_code", "bad_token", "removed", "session_full"):
                 client.close_after_flush()
 
     def _hello(self, client: Client, hello: p.Hello) -> None:

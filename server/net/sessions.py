@@ -21,11 +21,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from agora.server import protocol as p
 from agora.server.net.previews import PreviewService
 from agora.server.net.runner import SessionRunner
 from agora.server.session.players import Player
-from agora.server.session.rulesets import RuleSet, bundled, load_ruleset
+from agora.server.session.rulesets import MAX_PLAYERS_LIMIT, RuleSet, bundled, load_ruleset
 from agora.server.session.session import ReplayError, Session
 from agora.server.store.eventlog import EventLog
 from agora.server.store.replays import Recorded, Rebuilt, rebuild
@@ -77,7 +79,7 @@ class SessionRegistry:
         self.runners[runner.session.id] = runner
 
     def prepare(self, world_ref: str, code: str | None = None, tick_seconds: float | None = None,
-                rules: str = "workshop", live_edits: bool = True) -> Created:
+                rules: str = "workshop", live_edits: bool = True, max_players: int | None = None) -> Created:
         """Load, warm and log a new session (slow: call it off the event loop); start()
         the runner on the loop afterwards. Raises WorldError for an unknown world, a
         RuleSetError for an unknown or broken rule set. Without `live_edits` players change
@@ -86,6 +88,11 @@ class SessionRegistry:
         if tick_seconds is not None and not 0.01 <= tick_seconds <= 3600:
             raise ValueError(f"tick_seconds must be 0.01 to 3600 real seconds, not {tick_seconds}")
         ruleset = resolve_rules(rules)
+        if max_players is not None:
+            if not 1 <= max_players <= MAX_PLAYERS_LIMIT:
+                raise ValueError(f"max_players must be 1 to {MAX_PLAYERS_LIMIT}, not {max_players}")
+            # Kept with the rule set in the log, so a resumed session has the same seats.
+            ruleset = msgspec.structs.replace(ruleset, max_players=max_players)
         world = World.load(resolve_world(world_ref))
         taken = {c for r in self.runners.values() for c in (r.session.code, r.session.observer_code)}
 

@@ -82,6 +82,9 @@ SESSION_COMMANDS: dict[str, str] = {
 }
 # In a phase's commands, this word stands for every intervention of the catalogue.
 ALL_INTERVENTIONS = "interventions"
+# A room of citizens, generous; a rule set or POST /sessions may set another up to the limit.
+DEFAULT_MAX_PLAYERS = 60
+MAX_PLAYERS_LIMIT = 1000
 
 # Land-use edits the world does not have yet, with their parameters; each moves to
 # protocol.py (and out of this table) when server/world/edits.py learns it.
@@ -244,6 +247,9 @@ class RuleSet(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     interventions: dict[str, Intervention]
     personas: dict[str, Persona]
     description: str = ""
+    # Seats for players (observers and the facilitator take none): a player keeps their seat
+    # to rejoin with their token, so the limit counts everyone who ever joined with the code.
+    max_players: int = DEFAULT_MAX_PLAYERS
 
     def phase(self, name: str) -> Phase:
         for phase in self.phases:
@@ -262,6 +268,7 @@ class _Top(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     interventions: dict[str, dict[str, Any]]
     personas: dict[str, dict[str, Any]]
     description: str = ""
+    max_players: int = DEFAULT_MAX_PLAYERS
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -348,7 +355,13 @@ class _Loader:
             clock=top.clock, budget=top.budget, voting=self.voting(top.voting, top.budget),
             phases=phases, interventions=interventions,
             personas={name: self.persona(name, table) for name, table in top.personas.items()},
+            max_players=self.max_players(top.max_players),
         )
+
+    def max_players(self, count: int) -> int:
+        if not 1 <= count <= MAX_PLAYERS_LIMIT:
+            raise self.fail("max_players", f"max_players is {count}; give 1 to {MAX_PLAYERS_LIMIT} players")
+        return count
 
     def check_clock(self, clock: Clock) -> None:
         if not 0.0 <= clock.start_hour < 24.0:

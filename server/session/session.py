@@ -104,11 +104,25 @@ class Session:
     # -- players ---------------------------------------------------------------------
 
     def join(self, code: str, name: str) -> Player:
-        """A player with the players' code, an observer with the observers' code."""
+        """A player with the players' code (while a seat is free: rules.max_players), an
+        observer with the observers' code."""
         given = code.strip().upper()
         if given not in (self.code, self.observer_code):
             raise CommandError("bad_code", f"No session has the join code {code!r}; check the code on the facilitator's screen.")
+        if given == self.code and self.is_full:
+            raise CommandError("session_full", f"This session is full: all its player seats are taken ({self.players_joined} "
+                               f"of {self.rules.max_players}). Ask the facilitator, or join with the observers' code to watch.")
         return self.roster.add(name, Role.PLAYER if given == self.code else Role.OBSERVER)
+
+    @property
+    def players_joined(self) -> int:
+        """Players holding a seat: everyone who joined with the players' code, connected or not
+        (a seat is kept for its token)."""
+        return sum(1 for player in self.roster if player.role == Role.PLAYER)
+
+    @property
+    def is_full(self) -> bool:
+        return self.players_joined >= self.rules.max_players
 
     def add_facilitator(self, name: str = "facilitator") -> Player:
         """The facilitator joins with the token this returns (a reconnect token), never a code."""

@@ -21,10 +21,10 @@ def test_play_options_and_defaults() -> None:
     assert args.func is app.run
 
 
-def test_play_needs_a_code_and_a_name(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        parse("play", "--name", "ada")
-    assert "--code" in capsys.readouterr().err
+def test_play_without_a_code_or_a_name_opens_the_lobby() -> None:
+    args = parse("play", "--server", "ws://10.0.0.5:8000", "--name", "ada")
+    assert (args.server, args.code, args.name) == ("ws://10.0.0.5:8000", None, "ada")
+    assert "lobby" in app.__doc__
 
 
 def test_a_malformed_server_address_is_refused_before_any_window(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import queue
+import random
 import socket
 import threading
+import time
 from typing import Iterator
 
 import pytest
@@ -17,9 +19,12 @@ from agora.client.connection import (
     ConnectionLost,
     ConnectionOpened,
     Incoming,
+    Reconnected,
+    Reconnecting,
     State,
     websocket_url,
 )
+from agora.client.reconnect import Backoff, LinkState, SessionLink
 from agora.server import protocol as p
 
 CODE = "TESTME"
@@ -185,3 +190,155 @@ def test_the_window_and_the_connection_together(tiny_server: TinyServer, x_displ
     finally:
         conn.close()
         window.close()
+
+
+# -- SessionLink: rejoining with the token after a drop --------------------------------
+
+
+class RestartableServer:
+    """Welcomes the code with token "t0k", and the token itself while `knows_token`;
+    stop() drops every connection, start() listens again on the same port."""
+
+    def __init__(self) -> None:
+        self.world = towns.small_world()
+        self.flow = towns.flows_at(self.world, 0.5)
+        self.hellos: list[p.Hello] = []
+        self.knows_token = True
+        self.port = 0
+        self.server: Server | None = None
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.server = serve(self.handle, "127.0.0.1", self.port)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        assert self.server is not None and self.thread is not None
+        self.server.shutdown()  # closes the open connections too (1001)
+        self.thread.join(timeout=5)
+
+    def handle(self, ws: ServerConnection) -> None:
+        hello = p.client_msgpack_decoder.decode(ws.recv())
+        assert isinstance(hello, p.Hello)
+        self.hellos.append(hello)
+        if hello.token and not self.knows_token:
+            ws.send(p.msgpack_encoder.encode(p.Error("bad_token", "That reconnect token belongs to no player.")))
+            ws.close()
+            return
+        if not hello.token and hello.code != CODE:
+            ws.send(p.msgpack_encoder.encode(p.Error("session_full", "This session is full.")))
+            ws.close()
+            return
+        ws.send(p.msgpack_encoder.encode(towns.welcome(self.world, self.flow, name="ada")))
+        try:
+            for frame in ws:
+                # A chat line: the facilitator has removed the player meanwhile.
+                if isinstance(p.client_msgpack_decoder.decode(frame), p.Chat):  # type: ignore[arg-type]
+                    ws.send(p.msgpack_encoder.encode(p.Error("removed", "The facilitator has removed you from this session.")))
+                    ws.close()
+        except ConnectionClosed:
+            pass
+
+
+@pytest.fixture
+def restartable() -> Iterator[RestartableServer]:
+    server = RestartableServer()
+    server.start()
+    yield server
+    if server.thread is not None and server.thread.is_alive():
+        server.stop()
+
+
+FAST = Backoff(first_s=0.05, factor=2.0, most_s=0.2, jitter=0.0)
+
+
+def test_the_backoff_doubles_from_half_a_second_to_five() -> None:
+    rng = random.Random(1)
+    assert [Backoff(jitter=0.0).delay(n, rng) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    spread = [Backoff().delay(9, rng) for _ in range(200)]
+    assert 4.5 <= min(spread) < 4.8 and 5.2 < max(spread) <= 5.5
+
+
+def test_a_dropped_link_rejoins_with_its_token_by_itself(restartable: RestartableServer) -> None:
+    link = SessionLink(restartable.url, code=CODE, name="ada", backoff=FAST)
+    link.start()
+    try:
+        assert next_of(link.messages, p.Welcome).token == "t0k"  # type: ignore[union-attr]
+        assert link.state is LinkState.JOINED and link.send(p.CloseLink(link=1))
+        restartable.stop()
+        first = next_of(link.messages, Reconnecting)
+        assert isinstance(first, Reconnecting) and first.attempt == 1
+        assert first.title == "Connection lost - reconnecting (attempt 1)..."
+        assert first.reason == "The server closed the connection."
+        second = next_of(link.messages, Reconnecting)
+        assert isinstance(second, Reconnecting) and second.attempt == 2
+        assert "nothing is listening there" in second.reason
+        assert not link.send(p.CloseLink(link=1))  # nothing to send on while away
+        restartable.start()
+        assert isinstance(next_of(link.messages, p.Welcome), p.Welcome)
+        back = next_of(link.messages, Reconnected)
+        assert isinstance(back, Reconnected) and back.attempts >= 2
+        assert link.state is LinkState.JOINED and link.attempt == 0
+        assert restartable.hellos[0] == p.Hello(code=CODE, name="ada")
+        assert restartable.hellos[-1] == p.Hello(code=CODE, name="ada", token="t0k")
+    finally:
+        link.close()
+    assert link.state is LinkState.STOPPED
+    assert isinstance(next_of(link.messages, ConnectionLost), ConnectionLost)
+
+
+def test_a_refused_token_stops_the_tries_and_says_why(restartable: RestartableServer) -> None:
+    link = SessionLink(restartable.url, code=CODE, name="ada", backoff=FAST)
+    link.start()
+    try:
+        next_of(link.messages, p.Welcome)
+        restartable.knows_token = False
+        restartable.stop()
+        restartable.start()
+        lost = next_of(link.messages, ConnectionLost)
+        assert isinstance(lost, ConnectionLost) and lost.was_open
+        assert lost.reason.startswith("The server no longer knows this player")
+        assert link.state is LinkState.STOPPED and link.refusal is not None and link.refusal.code == "bad_token"
+        tries = len(restartable.hellos)
+        time.sleep(0.5)
+        assert len(restartable.hellos) == tries, "no tries after the refusal"
+    finally:
+        link.close()
+
+
+def test_a_removed_player_is_told_and_not_brought_back(restartable: RestartableServer) -> None:
+    link = SessionLink(restartable.url, code=CODE, name="ada", backoff=FAST)
+    link.start()
+    try:
+        next_of(link.messages, p.Welcome)
+        assert link.send(p.Chat(text="hello"))
+        error = next_of(link.messages, p.Error)
+        assert isinstance(error, p.Error) and error.code == "removed"  # shown as it comes
+        lost = next_of(link.messages, ConnectionLost)
+        assert isinstance(lost, ConnectionLost) and lost.reason == "The facilitator has removed you from this session."
+        time.sleep(0.3)
+        assert len(restartable.hellos) == 1 and link.state is LinkState.STOPPED
+    finally:
+        link.close()
+
+
+def test_a_first_connection_that_fails_is_not_tried_again(restartable: RestartableServer) -> None:
+    link = SessionLink(restartable.url, code="WRONG1", name="ada", backoff=FAST)
+    link.start()
+    try:
+        error = next_of(link.messages, p.Error)
+        assert isinstance(error, p.Error) and error.code == "session_full"
+        assert isinstance(next_of(link.messages, ConnectionLost), ConnectionLost)
+        time.sleep(0.3)
+        assert len(restartable.hellos) == 1 and link.state is LinkState.STOPPED
+        assert not any(isinstance(m, Reconnecting) for m in list(link.messages.queue))
+    finally:
+        link.close()
+    with pytest.raises(ValueError, match="ws://"):
+        SessionLink("ftp://example.org", code=CODE, name="ada")

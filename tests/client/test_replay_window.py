@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -231,8 +230,7 @@ def test_two_moments_side_by_side(window, recording: Recording) -> None:  # type
     assert window.comparison is None and not window.closed
 
 
-def test_two_proposals_previews_side_by_side_and_a_branch(window, recording: Recording,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_proposals_previews_side_by_side_and_a_branch(window, recording: Recording) -> None:  # type: ignore[no-untyped-def]
     area = strip_area(window.hud.map_area(*window.get_size()))
     click(window, window.timeline.x_of(40, area), area.bottom + TRACK_Y)
     wait_for(window, at_tick(window, 40), 60, "tick 40")
@@ -274,18 +272,13 @@ def test_two_proposals_previews_side_by_side_and_a_branch(window, recording: Rec
     press(window, arcade.key.ESCAPE)
     assert window.comparison is None
 
-    calls: list[tuple[str, int]] = []
-
-    def branch(eventlog: EventLog, session_id: str, tick: int) -> p.Branched:
-        calls.append((session_id, tick))
-        return p.Branched("n3w", "JOIN22", "LOOK33", "token-for-the-facilitator", session_id, tick)
-
-    monkeypatch.setitem(sys.modules, "agora.server.store.branches", types.SimpleNamespace(branch=branch))
+    # A real branch, written into the recording's database by the store.
     press(window, arcade.key.B)
     wait_for(window, lambda: window.branched is not None, 60, "the branch")
-    assert calls == [("r1", 40)]
+    made = window.branched
+    assert made.from_session == "r1" and made.from_tick == 40
     head, detail, _ = window.status
-    assert "tick 40" in head and "JOIN22" in detail and "token-for-the-facilitator" in detail
+    assert "tick 40" in head and made.join_code in detail and made.facilitator_token in detail
     save(grab(window), "client_replay_branched.png")
     press(window, arcade.key.ESCAPE)
     assert window.status is None and not window.closed
