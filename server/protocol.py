@@ -445,6 +445,17 @@ class Indicators(Struct, frozen=True, forbid_unknown_fields=True):
     impacts: dict[str, float] = {}
 
 
+class IndicatorPoint(Struct, frozen=True, forbid_unknown_fields=True):
+    """One tick's headline indicators, for the trend charts."""
+
+    tick: int
+    clock_hour: float  # simulated time of day, hours after midnight
+    # By the names Indicators and its impacts use (the car share as "mode_share_car"); only
+    # those the world publishes: vehicle_hours, co2_kg_h, mean_trip_min, mode_share_car,
+    # residents_above_who_lden, no2_pop_weighted_ug_m3, access_walk_all.
+    values: dict[str, float]
+
+
 class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):
     session: str
     world: str
@@ -467,6 +478,9 @@ class Welcome(Struct, tag="welcome", tag_field="type", frozen=True, forbid_unkno
     protocol: int
     snapshot: Snapshot
     game: Game | None = None  # the game as you may see it; then a Game message whenever it changes
+    # The headline indicators of the last few hundred ticks, oldest first, so that a player
+    # who joins late sees the trend; each Delta's indicators extend it.
+    history: list[IndicatorPoint] = []
 
 
 class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -485,6 +499,7 @@ class Resync(Struct, tag="resync", tag_field="type", frozen=True, forbid_unknown
     so far behind that its queue of deltas was dropped."""
 
     snapshot: Snapshot
+    history: list[IndicatorPoint] = []  # as in Welcome: it covers the deltas that were dropped
 
 
 class Accepted(Struct, tag="accepted", tag_field="type", frozen=True, forbid_unknown_fields=True):
