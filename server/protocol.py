@@ -21,6 +21,7 @@ The client imports this module and nothing else from the server.
 from __future__ import annotations
 
 import bz2
+import math
 from typing import Literal
 
 import msgspec
@@ -450,10 +451,26 @@ class IndicatorPoint(Struct, frozen=True, forbid_unknown_fields=True):
 
     tick: int
     clock_hour: float  # simulated time of day, hours after midnight
-    # By the names Indicators and its impacts use (the car share as "mode_share_car"); only
-    # those the world publishes: vehicle_hours, co2_kg_h, mean_trip_min, mode_share_car,
-    # residents_above_who_lden, no2_pop_weighted_ug_m3, access_walk_all.
-    values: dict[str, float]
+    values: dict[str, float]  # by the names of HEADLINE, only those the world publishes
+
+    @classmethod
+    def of(cls, tick: int, indicators: Indicators) -> IndicatorPoint:
+        """A tick's headline values: emissions only when the world has them, and none that
+        is not a number yet (before the first tick)."""
+        values = {"vehicle_hours": indicators.vehicle_hours, "mean_trip_min": indicators.mean_trip_min,
+                  **{name: indicators.impacts[name] for name in HEADLINE if name in indicators.impacts}}
+        if indicators.co2_kg_h > 0.0:
+            values["co2_kg_h"] = indicators.co2_kg_h
+        if indicators.mode_share:
+            values["mode_share_car"] = indicators.mode_share[0]
+        return cls(tick, indicators.clock_hour,
+                   {name: values[name] for name in HEADLINE if name in values and math.isfinite(values[name])})
+
+
+# The indicators a trend is kept of, by their names in Indicators and its impacts (the car
+# share, mode_share[0], as "mode_share_car"), in the order a room reads them.
+HEADLINE = ("vehicle_hours", "co2_kg_h", "mode_share_car", "mean_trip_min", "residents_above_who_lden",
+            "no2_pop_weighted_ug_m3", "access_walk_all")
 
 
 class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):

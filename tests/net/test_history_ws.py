@@ -12,7 +12,7 @@ import pytest
 from websockets.sync.client import connect
 
 from agora.server import protocol as p
-from agora.server.net.history import HEADLINE, IndicatorHistory
+from agora.server.net.history import IndicatorHistory
 from agora.server.world.world import World, resolve_world
 from tests.conftest import LiveServer, serve_world
 
@@ -48,7 +48,7 @@ def test_a_late_joiner_gets_every_tick_since_the_start_and_a_resync_carries_it(d
         assert last.values["mode_share_car"] == ind.mode_share[0]
         assert last.clock_hour == ind.clock_hour
         # The default world publishes every headline indicator.
-        assert set(last.values) == set(HEADLINE), set(HEADLINE) - set(last.values)
+        assert set(last.values) == set(p.HEADLINE), set(p.HEADLINE) - set(last.values)
         assert last.values["residents_above_who_lden"] == ind.impacts["residents_above_who_lden"]
 
         # A road diet redraws the city: that tick reaches everyone as a Resync, history and all.
