@@ -79,7 +79,7 @@ class ChatPanel:
         self.typing = False
         self.muted = False
         self.kept = ""  # a line the server refused, offered again
-        self.pending = ""  # the line sent, until the server answers
+        self.pending: str | None = None  # the line sent, until the server answers
         self.refusal: tuple[str, float] | None = None  # what the server said, until when
         self._last_seq: int | None = None  # None until the first Game
         self.head = TextPool(9.5, bold=True)
@@ -114,19 +114,19 @@ class ChatPanel:
 
     def answered(self, accepted: p.Accepted) -> bool:
         """True if this is the server taking the line sent (no notice needed: it shows in the chat)."""
-        if accepted.command != "chat" or not self.pending:
+        if accepted.command != "chat" or self.pending is None:
             return False
-        self.pending = ""
+        self.pending = None
         self.kept = ""
         return True
 
     def refused(self, error: p.Error, now: float) -> bool:
         """True if the error answers the line sent: it shows under the chat, and the line is
         kept to send again."""
-        if not self.pending or error.code not in CHAT_REFUSALS:
+        if self.pending is None or error.code not in CHAT_REFUSALS:
             return False
         self.kept = self.pending
-        self.pending = ""
+        self.pending = None
         self.refusal = (error.message, now + REFUSAL_S)
         return True
 
@@ -219,7 +219,7 @@ class ChatPanel:
             y += FIELD_PX + 4
             hint = "Enter  send  \u00b7  Esc  cancel"
         elif self.muted:
-            hint = "The facilitator has muted you: you can read the chat but not write."
+            hint = "You are muted: you can read the chat, not write."
         else:
             hint = "T  write a line to the room"
         label = self.small.take()

@@ -71,7 +71,7 @@ class PlayWindow(arcade.Window):
         self.chat = ChatPanel(self, link.send, self.trends)
         self.banner = Banner()
         self.tabs.add("trends", "Trends", TrendsPanel(self, self.trends, self.game))
-        self.tabs.add("chat", "Chat", self.chat, badge=self.chat.badge)
+        self.tabs.add("chat", "Chat", self.chat, badge=lambda: "" if self.tabs.active == "chat" else self.chat.badge())
         self.preview_panel = PreviewPanel()
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
