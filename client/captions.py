@@ -117,6 +117,6 @@ def error_text(error: p.Error) -> str:
 
 
 HELP = ("Click a road  \u00b7  Shift+click  more roads  \u00b7  P  preview closing them  \u00b7  C  close now  \u00b7  "
-        "L  layers  \u00b7  \u2191\u2193  proposals  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit")
+        "L  layers  \u00b7  \u2191\u2193  proposals  \u00b7  T  chat  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit")
 PREVIEW_HELP = ("Preview  \u00b7  L  next layer's change  \u00b7  Enter  propose it  \u00b7  Esc  leave the preview  \u00b7  "
                 "Wheel  zoom  \u00b7  Drag  pan")

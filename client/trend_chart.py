@@ -1,11 +1,14 @@
-"""Thick lines in screen pixels on the GPU, many polylines in one draw call.
+"""Thick lines and filled boxes in screen pixels on the GPU, all in one draw call.
 
     lines = ChartLines(window.ctx)
-    lines.set([Polyline(xs_px, ys_px, (86, 160, 230, 255), 2.0), ...])   # when the data changes
+    lines.set([Polyline(xs_px, ys_px, (86, 160, 230, 255), 2.0), ...],  # when the data changes
+              boxes=[Box(left, bottom, width, height, (38, 43, 52, 255))])
     lines.draw(window.get_size())                                        # every frame
 
 Each segment of each polyline becomes a quad (two triangles) built with numpy and written
-into one vertex buffer; a frame costs one render call however many points there are.
+into one vertex buffer after the boxes (which it then covers); a frame costs one render call
+however many points there are. A software renderer pays a few milliseconds for every call,
+whatever its size, so the charts' backgrounds travel in the same buffer.
 """
 
 from __future__ import annotations
@@ -50,9 +53,25 @@ class Polyline:
     width_px: float = 2.0
 
 
-def vertices(lines: list[Polyline]) -> np.ndarray:
-    """float32[6 * segments, 6]: two triangles a segment, each vertex x, y, r, g, b, a (0-1)."""
-    parts = []
+@dataclass(frozen=True)
+class Box:
+    left: float
+    bottom: float
+    width: float
+    height: float
+    color: palette.RGBA
+
+
+def _box_vertices(box: Box) -> np.ndarray:
+    l, b, r, t = box.left, box.bottom, box.left + box.width, box.bottom + box.height
+    corners = np.array([(l, b), (r, b), (l, t), (l, t), (r, b), (r, t)], dtype=np.float64)
+    return np.hstack([corners, np.broadcast_to(np.array(box.color, dtype=np.float64) / 255.0, (6, 4))])
+
+
+def vertices(lines: list[Polyline], boxes: list[Box] | None = None) -> np.ndarray:
+    """float32[6 * (boxes + segments), 6]: two triangles a box, then a segment, each vertex
+    x, y, r, g, b, a (0-1)."""
+    parts = [_box_vertices(box) for box in boxes or []]
     for line in lines:
         x, y = np.asarray(line.x, dtype=np.float64), np.asarray(line.y, dtype=np.float64)
         if x.size < 2:
@@ -93,8 +112,8 @@ class ChartLines:
         return self.ctx.geometry([BufferDescription(self._buffer, "2f 4f", ["in_pos", "in_color"])],
                                  mode=self.ctx.TRIANGLES)
 
-    def set(self, lines: list[Polyline]) -> None:
-        data = vertices(lines)
+    def set(self, lines: list[Polyline], boxes: list[Box] | None = None) -> None:
+        data = vertices(lines, boxes)
         if data.shape[0] > self._capacity:
             while self._capacity < data.shape[0]:
                 self._capacity *= 2

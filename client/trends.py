@@ -4,7 +4,7 @@ rolled back, from the Game's proposals.
 
     trends = Trends()
     trends.take(welcome.history, welcome.snapshot) # a late joiner starts with the trend so far
-    trends.add(delta.tick, delta.indicators)       # then a point a tick
+    trends.add(delta.tick, delta.indicators)       # then a reading a tick
     trends.series("co2_kg_h")                      # (ticks, values), numpy, oldest first
     trends.clock_at(120)                           # "08:00", the simulated time of tick 120
 
@@ -13,6 +13,7 @@ No drawing here; the numbers are the server's, this only keeps and looks them up
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,52 +34,58 @@ class Marker:
 class Trends:
     def __init__(self, keep: int = KEEP_TICKS) -> None:
         self.keep = keep
-        self.points: list[p.IndicatorPoint] = []
-        self.version = 0  # moves whenever the points do, so that charts rebuild only then
+        self.readings: list[p.Reading] = []  # (tick, simulated hour, headline values by name)
+        self.version = 0  # moves whenever the readings do, so that charts rebuild only then
+        self._series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._series_version = -1
 
-    def take(self, history: list[p.IndicatorPoint], snapshot: p.Snapshot | None = None) -> None:
+    def take(self, history: p.History | None, snapshot: p.Snapshot | None = None) -> None:
         """The server's history replaces what this client held (it covers any delta missed);
         a server that sends none starts it from the snapshot's tick."""
-        self.points = list(history[-self.keep:])
+        self.readings = history.readings()[-self.keep:] if history is not None else []
         self.version += 1
-        if not self.points and snapshot is not None:
+        if not self.readings and snapshot is not None:
             self.add(snapshot.tick, snapshot.indicators)
 
     def add(self, tick: int, indicators: p.Indicators) -> None:
-        """A tick's indicators (a Delta's, or a snapshot's when no history came with it)."""
-        while self.points and self.points[-1].tick >= tick:
-            self.points.pop()
-        self.points.append(p.IndicatorPoint.of(tick, indicators))
-        del self.points[:-self.keep]
+        """A tick's indicators (a Delta's)."""
+        while self.readings and self.readings[-1][0] >= tick:
+            self.readings.pop()
+        self.readings.append(p.reading(tick, indicators))
+        del self.readings[:-self.keep]
         self.version += 1
 
     def names(self) -> list[str]:
         """The headline indicators the history holds, in the order a room reads them."""
-        held = {name for pt in self.points for name in pt.values}
+        held = {name for _, _, values in self.readings for name in values}
         return [name for name in p.HEADLINE if name in held]
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(ticks int64[n], values float64[n]) of one indicator, oldest first."""
-        pairs = [(pt.tick, pt.values[name]) for pt in self.points if name in pt.values]
-        ticks = np.array([t for t, _ in pairs], dtype=np.int64)
-        values = np.array([v for _, v in pairs], dtype=np.float64)
-        return ticks, values
+        if self._series_version != self.version:
+            self._series = {}
+            self._series_version = self.version
+        if name not in self._series:
+            pairs = [(t, values[name]) for t, _, values in self.readings if name in values]
+            self._series[name] = (np.array([t for t, _ in pairs], dtype=np.int64),
+                                  np.array([v for _, v in pairs], dtype=np.float64))
+        return self._series[name]
 
     def span(self) -> tuple[int, int] | None:
         """The first and last tick held."""
-        return (self.points[0].tick, self.points[-1].tick) if self.points else None
+        return (self.readings[0][0], self.readings[-1][0]) if self.readings else None
 
     def clock_at(self, tick: int) -> str | None:
-        """The simulated time of day at a tick ("08:14"), from the nearest point held and the
-        clock's pace between the last two; None with no points."""
-        if not self.points:
+        """The simulated time of day at a tick ("08:14"), from the nearest reading held and
+        the clock's pace between the last two; None with no readings."""
+        if not self.readings:
             return None
-        near = min(self.points, key=lambda pt: abs(pt.tick - tick))
-        hour = near.clock_hour
-        if near.tick != tick and len(self.points) >= 2:
-            a, b = self.points[-2], self.points[-1]
-            step = ((b.clock_hour - a.clock_hour) % 24.0) / max(b.tick - a.tick, 1)
-            hour = (hour + (tick - near.tick) * step) % 24.0
+        at = bisect.bisect_left(self.readings, tick, key=lambda r: r[0])
+        near_tick, hour, _ = min(self.readings[max(at - 1, 0):at + 1], key=lambda r: abs(r[0] - tick))
+        if near_tick != tick and len(self.readings) >= 2:
+            (a_tick, a_hour, _), (b_tick, b_hour, _) = self.readings[-2], self.readings[-1]
+            step = ((b_hour - a_hour) % 24.0) / max(b_tick - a_tick, 1)
+            hour = (hour + (tick - near_tick) * step) % 24.0
         minutes = int(round(hour * 60.0)) % (24 * 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
 

@@ -20,7 +20,7 @@ from agora.client import palette
 from agora.client.drawing import Column, TextPool, fit_text, set_color
 from agora.client.game_state import GameState, clock_text
 from agora.client.indicators import KNOWN, describe
-from agora.client.trend_chart import ChartLines, Polyline
+from agora.client.trend_chart import Box, ChartLines, Polyline
 from agora.client.trends import Marker, Trends, markers
 from agora.client.viewport import Area
 
@@ -35,6 +35,7 @@ CHART_MIN_PX = 64
 CHART_MAX_PX = 150
 HEAD_PX = 20  # the chart's name and value above its plot
 FOOT_PX = 16  # its lowest and highest below
+CHART_GAP_PX = 10  # between one chart's lowest and highest and the next chart's name
 INSET_PX = 4  # between the plot's edge and the line's extremes
 
 
@@ -152,21 +153,23 @@ class TrendsPanel:
         set_color(title, palette.TEXT_DIM)
         title.position = (col.left, top - 3)
         title.draw()
-        plot = Area(col.left, top - height + FOOT_PX + 6, col.width, max(height - HEAD_PX - FOOT_PX - 6, 12))
-        arcade.draw_lbwh_rectangle_filled(plot.left, plot.bottom, plot.width, plot.height, PLOT_COLOR)
+        plot = Area(col.left, top - height + FOOT_PX + CHART_GAP_PX, col.width,
+                    max(height - HEAD_PX - FOOT_PX - CHART_GAP_PX, 12))
         low, high = value_range(values)
         self.charts.append(Chart(name, plot, low, high, span[0], span[1]))
         extremes = describe(name, float(values.min()), float(values.max()))
         foot = self.small.take()
         fit_text(foot, f"lowest {extremes.before}  \u00b7  highest {extremes.after}", col.width)
         set_color(foot, palette.TEXT_DIM)
-        foot.position = (col.left, plot.bottom - 3)
+        foot.position = (col.left, plot.bottom - 1)
         foot.draw()
         col.y = top - height
 
     def _build(self) -> None:
-        polylines = []
+        """The plots' backgrounds, the marks and the lines, into the one buffer."""
+        polylines, boxes = [], []
         for chart in self.charts:
+            boxes.append(Box(chart.plot.left, chart.plot.bottom, chart.plot.width, chart.plot.height, PLOT_COLOR))
             for mark in self.marks:
                 x, _ = chart.to_px(np.array([mark.tick]), np.array([chart.low]))
                 polylines.append(Polyline(np.array([x[0], x[0]]), np.array([chart.plot.bottom, chart.plot.bottom
@@ -175,5 +178,5 @@ class TrendsPanel:
             ticks, values = self.trends.series(chart.name)
             x, y = chart.to_px(ticks, values)
             polylines.append(Polyline(x, y, LINE_COLOR, LINE_PX))
-        self.lines.set(polylines)
+        self.lines.set(polylines, boxes)
         self.rebuilds += 1

@@ -3,7 +3,7 @@ players who join late (Welcome.history) or fall behind (Resync.history).
 
     history = IndicatorHistory()
     history.add(runner.session.tick, runner.indicators())   # after every tick
-    p.Welcome(..., history=history.points())
+    p.Welcome(..., history=history.message())
 
 It lives with the session's runner, in memory only: after a server restart the trend starts
 again from the tick the session resumes at (rebuilding it would mean replaying every tick).
@@ -19,19 +19,22 @@ HISTORY_TICKS = 480  # eight simulated hours at a minute a tick
 
 
 class IndicatorHistory:
-    """A ring of the last `size` ticks' points, oldest first; a tick told twice is kept once
+    """A ring of the last `size` ticks' readings, oldest first; a tick told twice is kept once
     (the later)."""
 
     def __init__(self, size: int = HISTORY_TICKS) -> None:
-        self._points: deque[p.IndicatorPoint] = deque(maxlen=size)
+        self._readings: deque[p.Reading] = deque(maxlen=size)
 
     def add(self, tick: int, indicators: p.Indicators) -> None:
-        while self._points and self._points[-1].tick >= tick:
-            self._points.pop()
-        self._points.append(p.IndicatorPoint.of(tick, indicators))
+        while self._readings and self._readings[-1][0] >= tick:
+            self._readings.pop()
+        self._readings.append(p.reading(tick, indicators))
 
-    def points(self) -> list[p.IndicatorPoint]:
-        return list(self._points)
+    def readings(self) -> list[p.Reading]:
+        return list(self._readings)
+
+    def message(self) -> p.History:
+        return p.History.of(self._readings)
 
     def __len__(self) -> int:
-        return len(self._points)
+        return len(self._readings)

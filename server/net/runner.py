@@ -189,7 +189,7 @@ class SessionRunner:
         if any(not isinstance(done.order.command, (p.CloseLink, p.ReopenLink)) for done in applied):
             # Edits beyond closures change what clients draw (lanes, lines, new roads):
             # this tick reaches everyone as the world afresh instead of a delta.
-            self.broadcast(Frames(p.Resync(self.snapshot(indicators), self.history.points())))
+            self.broadcast(Frames(p.Resync(self.snapshot(indicators), self.history.message())))
         else:
             delta = delta_message(tick, self._sent_flow, flow, self.session.closed, indicators,
                                   self.layers.changed_layers())
@@ -219,7 +219,7 @@ class SessionRunner:
 
     def resync(self, client: Client) -> None:
         log.info("%s fell behind; sending a fresh snapshot instead of queued deltas", client.name)
-        client.replace_outbox(p.Resync(self.snapshot(), self.history.points()))
+        client.replace_outbox(p.Resync(self.snapshot(), self.history.message()))
         if client.player is not None:
             client.send(self.game_view(client))
 
@@ -265,7 +265,7 @@ class SessionRunner:
         self.clients.add(client)
         client.send(p.Welcome(int(player.id), player.name, player.token, player.role.value,
                               p.PROTOCOL_VERSION, self.snapshot(), self.game_view(client),
-                              history=self.history.points()))
+                              history=self.history.message()))
         if not hello.token:
             self.broadcast_game(but=client)  # the others' player lists have a new name
 

@@ -37,7 +37,7 @@ def game_with(chat: list[p.ChatLine]) -> p.Game:
 def joined(play_window, fake_link):  # type: ignore[no-untyped-def]
     world = towns.small_world()
     welcome = towns.welcome(world, towns.flows_at(world, 0.3), tick=110, game=game_with(EARLIER))
-    history = [p.IndicatorPoint(t, 7.0 + (t - 100) / 60.0, {"vehicle_hours": 1000.0}) for t in range(100, 111)]
+    history = p.History.of([(t, 7.0 + (t - 100) / 60.0, {"vehicle_hours": 1000.0}) for t in range(100, 111)])
     fake_link.messages.put(msgspec.structs.replace(welcome, history=history))
     pump(play_window)
     return play_window

@@ -29,13 +29,13 @@ def near(image, x: float, y: float, want: tuple[int, ...]) -> bool:  # type: ign
     return any(close_to(pixel(image, x + dx, y + dy), want) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
 
 
-def history() -> list[p.IndicatorPoint]:
+def history() -> p.History:
     """An hour from 07:00: time in cars climbs steadily from 1,000 to 1,590 veh·h, the car
     share falls from 60% to 54%, CO2 holds at 600 kg/h."""
-    return [p.IndicatorPoint(FIRST_TICK + i, 7.0 + i / 60.0,
-                             {"vehicle_hours": 1000.0 + 10.0 * i, "co2_kg_h": 600.0, "mode_share_car": 0.60 - 0.001 * i,
-                              "mean_trip_min": 12.0, "residents_above_who_lden": 2300.0 - i})
-            for i in range(TICKS)]
+    return p.History.of([(FIRST_TICK + i, 7.0 + i / 60.0,
+                          {"vehicle_hours": 1000.0 + 10.0 * i, "co2_kg_h": 600.0, "mode_share_car": 0.60 - 0.001 * i,
+                           "mean_trip_min": 12.0, "residents_above_who_lden": 2300.0 - i})
+                         for i in range(TICKS)])
 
 
 def adopted_at(tick: int) -> p.ProposalInfo:
@@ -109,7 +109,7 @@ def test_a_delta_extends_the_line_and_the_lines_are_rebuilt_only_when_something_
     fake_link.messages.put(towns.delta(world, flows, flows, FIRST_TICK + TICKS, vehicle_hours=2200.0))
     image = grab(window)
     assert panel.rebuilds == built + 1
-    assert window.trends.points[-1].tick == FIRST_TICK + TICKS and len(window.trends.points) == TICKS + 1
+    assert window.trends.readings[-1][0] == FIRST_TICK + TICKS and len(window.trends.readings) == TICKS + 1
     assert any("2,200 veh\u00b7h" in t for t in texts(window))
     hours = chart(window, "vehicle_hours")
     # The jump to 2,200 is now the top of the plot, at its right edge.
@@ -150,8 +150,8 @@ def test_before_any_tick_the_tab_says_the_charts_will_fill_in(play_window, fake_
     fake_link.messages.put(towns.welcome(world, towns.flows_at(world, 0.3), game=towns.game()))
     pump(play_window)
     # A Welcome without history (an older server) starts the trend at the snapshot's tick.
-    assert [pt.tick for pt in play_window.trends.points] == [7]
-    play_window.trends.take([])
+    assert [tick for tick, _, _ in play_window.trends.readings] == [7]
+    play_window.trends.take(None)
     play_window.tabs.show("trends")
     pump(play_window, 2)
     assert any("fill in as the simulation runs" in t for t in texts(play_window))

@@ -37,19 +37,23 @@ def test_a_late_joiner_gets_every_tick_since_the_start_and_a_resync_carries_it(d
         ws.send(p.msgpack_encoder.encode(p.Hello(code=default_server.code, name="late")))
         welcome = receive(ws)
         assert isinstance(welcome, p.Welcome)
-        history = welcome.history
-        ticks = [pt.tick for pt in history]
+        assert welcome.history is not None
+        history = welcome.history.readings()
+        ticks = [tick for tick, _, _ in history]
         # From the tick the runner started at (1: serve_world settles one tick first) to now.
         assert ticks == list(range(1, welcome.snapshot.tick + 1)), ticks
-        last = history[-1]
+        _, hour, last = history[-1]
         ind = welcome.snapshot.indicators
-        assert last.values["vehicle_hours"] == ind.vehicle_hours
-        assert last.values["mean_trip_min"] == ind.mean_trip_min
-        assert last.values["mode_share_car"] == ind.mode_share[0]
-        assert last.clock_hour == ind.clock_hour
+        # float32 on the wire: 7 significant digits.
+        assert last["vehicle_hours"] == pytest.approx(ind.vehicle_hours, rel=1e-6)
+        assert last["mean_trip_min"] == pytest.approx(ind.mean_trip_min, rel=1e-6)
+        assert last["mode_share_car"] == pytest.approx(ind.mode_share[0], rel=1e-6)
+        assert hour == pytest.approx(ind.clock_hour, rel=1e-6)
         # The default world publishes every headline indicator.
-        assert set(last.values) == set(p.HEADLINE), set(p.HEADLINE) - set(last.values)
-        assert last.values["residents_above_who_lden"] == ind.impacts["residents_above_who_lden"]
+        assert set(last) == set(p.HEADLINE), set(p.HEADLINE) - set(last)
+        assert last["residents_above_who_lden"] == pytest.approx(ind.impacts["residents_above_who_lden"], rel=1e-6)
+        # Compact: a column of float32 per indicator.
+        assert len(p.msgpack_encoder.encode(welcome.history)) < 40 * len(history) + 400
 
         # A road diet redraws the city: that tick reaches everyone as a Resync, history and all.
         link = next(i for i in range(len(runner.session.world.network.lanes))
@@ -63,8 +67,8 @@ def test_a_late_joiner_gets_every_tick_since_the_start_and_a_resync_carries_it(d
             if isinstance(message, p.Resync):
                 break
             assert time.monotonic() < deadline, "no Resync after the road diet"
-        assert message.history[-1].tick == message.snapshot.tick
-        assert [pt.tick for pt in message.history] == list(range(1, message.snapshot.tick + 1))
+        assert message.history is not None
+        assert [tick for tick, _, _ in message.history.readings()] == list(range(1, message.snapshot.tick + 1))
 
 
 def test_the_ring_keeps_the_last_ticks_once_each() -> None:
@@ -72,12 +76,14 @@ def test_the_ring_keeps_the_last_ticks_once_each() -> None:
     for tick in range(1, 9):
         ring.add(tick, p.Indicators(vehicle_hours=float(tick), vehicle_km=1.0, mean_trip_min=2.0, car_trips=3.0,
                                     unserved_trips=0.0, relative_gap=0.0, mode_share=[0.5, 0.2, 0.2, 0.1]))
-    assert [pt.tick for pt in ring.points()] == [4, 5, 6, 7, 8]
+    assert [tick for tick, _, _ in ring.readings()] == [4, 5, 6, 7, 8]
     # A resumed session tells a tick again: the later word stands, and what came after goes.
     ring.add(6, p.Indicators(vehicle_hours=60.0, vehicle_km=1.0, mean_trip_min=float("nan"), car_trips=3.0,
                              unserved_trips=0.0, relative_gap=0.0))
-    points = ring.points()
-    assert [pt.tick for pt in points] == [4, 5, 6]
+    readings = ring.readings()
+    assert [tick for tick, _, _ in readings] == [4, 5, 6]
     # No CO2 or car share published, and a number not yet computed: left out, not sent as 0.
-    assert points[-1].values == {"vehicle_hours": 60.0}
-    assert points[0].values == {"vehicle_hours": 4.0, "mode_share_car": 0.5, "mean_trip_min": 2.0}
+    assert readings[-1][2] == {"vehicle_hours": 60.0}
+    assert readings[0][2] == {"vehicle_hours": 4.0, "mode_share_car": 0.5, "mean_trip_min": 2.0}
+    # On the wire and back: a gap where a tick lacks a value, not a zero.
+    assert ring.message().readings() == readings
