@@ -78,6 +78,7 @@ class ChatPanel:
         self.unread = 0
         self.typing = False
         self.muted = False
+        self.observer = False  # reads the chat, writes nothing (the server would refuse)
         self.kept = ""  # a line the server refused, offered again
         self.pending: str | None = None  # the line sent, until the server answers
         self.refusal: tuple[str, float] | None = None  # what the server said, until when
@@ -94,8 +95,10 @@ class ChatPanel:
     def take(self, game: p.Game, me: int | None, now: float) -> list[p.ChatLine]:
         """A Game message's chat; returns the announcements new since the last one (none from
         the first: a late joiner finds the old ones pinned and in the list)."""
-        name = next((pl.name for pl in game.players if pl.id == me), None)
-        self.muted = any(pl.id == me and pl.muted for pl in game.players)
+        mine = next((pl for pl in game.players if pl.id == me), None)
+        name = mine.name if mine is not None else None
+        self.muted = mine is not None and mine.muted
+        self.observer = mine is not None and mine.role == "observer"
         first = self._last_seq is None
         last = self._last_seq or 0
         new = [line for line in game.chat if line.seq > last]
@@ -133,7 +136,10 @@ class ChatPanel:
     # -- writing ------------------------------------------------------------------------
 
     def start(self, now: float) -> None:
-        """T: open the field (with the line refused last, if any)."""
+        """T: open the field (with the line refused last, if any); an observer is told why not."""
+        if self.observer:
+            self.refusal = ("Observers read the chat; only players and the facilitator write in it.", now + REFUSAL_S)
+            return
         width, height = self.window.get_size()
         manager: Any = self.ui  # arcade leaves on_resize untyped
         manager.on_resize(width, height)
@@ -218,6 +224,8 @@ class ChatPanel:
                 self.field.rect = rect
             y += FIELD_PX + 4
             hint = "Enter  send  \u00b7  Esc  cancel"
+        elif self.observer:
+            hint = "You observe: you can read the chat, not write."
         elif self.muted:
             hint = "You are muted: you can read the chat, not write."
         else:

@@ -132,6 +132,19 @@ def test_a_refusal_shows_as_a_notice_and_the_line_is_kept_to_send_again(joined, 
     assert "You are muted: you can read the chat, not write." in texts
     press(window, arcade.key.T)
     assert window.chat.field.text == "Why was I muted?"
+    press(window, arcade.key.ESCAPE)
+
+    # An observer is told at once, and nothing goes to the server.
+    fake_link.messages.put(msgspec.structs.replace(game_with(EARLIER), players=[
+        p.PlayerInfo(1, "ada", "observer"), p.PlayerInfo(2, "bob", "player")]))
+    pump(window)
+    sent = len(fake_link.sent)
+    press(window, arcade.key.T)
+    pump(window)
+    assert not window.chat.typing and len(fake_link.sent) == sent
+    texts = chat_texts(window)
+    assert "Observers read the chat; only players and the facilitator write in it." in texts
+    assert "You observe: you can read the chat, not write." in texts
 
 
 def test_a_new_announcement_shows_as_a_banner_over_the_map_for_twenty_seconds(joined, fake_link) -> None:  # type: ignore[no-untyped-def]
