@@ -124,8 +124,7 @@ def error_text(error: p.Error) -> str:
     return f"Refused ({error.code}): {error.message}"
 
 
-HELP = ("Click a road  \u00b7  Shift+click  more roads  \u00b7  P  preview  \u00b7  1-9  tools  \u00b7  C  close now  \u00b7  "
-        "L  layers  \u00b7  \u2191\u2193  proposals  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit  \u00b7  "
-        "H  help")
+HELP = ("Click a road  \u00b7  P  preview  \u00b7  1-9  tools  \u00b7  C  close now  \u00b7  L  layers  \u00b7  "
+        "\u2191\u2193  proposals  \u00b7  T  chat  \u00b7  Wheel  zoom  \u00b7  Drag  pan  \u00b7  F  fit  \u00b7  Esc  quit  \u00b7  H  help")
 PREVIEW_HELP = ("Preview  \u00b7  L  next layer's change  \u00b7  Enter  propose it  \u00b7  Esc  leave the preview  \u00b7  "
                 "Wheel  zoom  \u00b7  Drag  pan  \u00b7  H  help")

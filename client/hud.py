@@ -48,6 +48,7 @@ class Screen:
     traffic: Legend | None = None  # what the roads' colours mean, if not the traffic classes
     overlay_at_left: bool = False  # the grid layer's legend at the bottom left (in a preview)
     help: str = captions.HELP
+    notices_below_px: float = 0.0  # notices start this far below the top bar (under a banner)
 
 
 def side_width(width: int) -> float:
@@ -114,7 +115,7 @@ class Hud:
                 self._draw_overlay_legend(screen.overlay, right, bottom, screen.overlay_at_left)
         if screen.selection is not None:
             self._draw_selection(screen.selection, self._legend_left if screen.show_legend else right)
-        self._draw_notices(screen.notices, right, height)
+        self._draw_notices(screen.notices, right, height - screen.notices_below_px)
         if screen.status is not None:
             self.draw_status(screen.status, width, height)
 
@@ -221,7 +222,7 @@ class Hud:
             t.position = (left + PAD + 2, bottom + h - PAD - 14 - 22 * i)
             t.draw()
 
-    def _draw_notices(self, notices: list[Notice], width: float, height: int) -> None:
+    def _draw_notices(self, notices: list[Notice], width: float, height: float) -> None:
         y = height - TOP_BAR_PX - PAD
         for t, notice in zip(self._notices, notices):
             t.text = notice.text

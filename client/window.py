@@ -17,7 +17,9 @@ from typing import Protocol
 import arcade
 
 from agora.client import captions, keys, palette
+from agora.client.banner import Banner
 from agora.client.board_panel import BoardPanel
+from agora.client.chat_panel import ChatPanel
 from agora.client.city import City
 from agora.client.connection import ConnectionLost, ConnectionOpened, Incoming, Outgoing, Unreadable
 from agora.client.connection import Reconnected, Reconnecting
@@ -37,6 +39,8 @@ from agora.client.side_tabs import SideTabs
 from agora.client.tool_panel import ToolPanel, instruction
 from agora.client.tool_placing import Placing
 from agora.client.tools import ToolBox, default_title, describe
+from agora.client.trends import Trends
+from agora.client.trends_panel import TrendsPanel
 from agora.client.viewport import Area, Viewport
 from agora.server import protocol as p
 
@@ -74,13 +78,19 @@ class PlayWindow(arcade.Window):
         self.role = ""  # from the Welcome: facilitator, player or observer
         self.prompt = PromptDialog(self)
         self.facilitate = FacilitatorPanel(self.game, link, self.notices, self.prompt)
-        self.tabs.add("facilitate", "Facilitate", self.facilitate, shown=lambda: self.role == "facilitator")
         self.help = HelpOverlay()
-        self.preview_panel = PreviewPanel(self.tool_box)
         self.placing = Placing(self.tool_box, self.draft, self.notices)
+        self.trends = Trends()
+        self.chat = ChatPanel(self, link.send, self.trends)
+        self.banner = Banner()
+        self.preview_panel = PreviewPanel(self.tool_box)
+        # The side panel's tabs, in this order (the board was added first, above).
         self.tabs.add("tools", "Draft", ToolPanel(self.tool_box, self.draft, self.placing, self.game, lambda: self.city),
                       shown=lambda: bool(self.tool_box.tools),
                       badge=lambda: str(len(self.draft.items)) if self.draft.items else "")
+        self.tabs.add("chat", "Chat", self.chat, badge=lambda: "" if self.tabs.active == "chat" else self.chat.badge())
+        self.tabs.add("trends", "Trends", TrendsPanel(self, self.trends, self.game))
+        self.tabs.add("facilitate", "Facilitate", self.facilitate, shown=lambda: self.role == "facilitator")
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
         self.player_id: int | None = None
@@ -130,15 +140,21 @@ class PlayWindow(arcade.Window):
                 self.player_id = player_id
                 self.game.me = player_id
                 self.show_snapshot(snapshot)
+                self.trends.take(message.history, snapshot)
                 if game is not None:
                     self.game.take(game, now)
+                    self.chat.take(game, player_id, now)
                 self.status = None
             case p.Resync(snapshot=snapshot):
                 self.show_snapshot(snapshot)
+                self.trends.take(message.history, snapshot)
             case p.Delta():
                 self.apply_delta(message)
+                self.trends.add(message.tick, message.indicators)
             case p.Game():
                 self.game.take(message, now)
+                for line in self.chat.take(message, self.player_id, now):
+                    self.banner.show(line, now)
             case p.VoteResult(explanation=explanation):
                 self.game.result = message
                 self.notices.add(f"The votes are counted: {explanation}", Kind.INFO, now)
@@ -146,6 +162,8 @@ class PlayWindow(arcade.Window):
                 if self.draft.answer(message) and self.city is not None:
                     self.layers.take_preview(message, self.city)
                     self.repaint()
+            case p.Accepted() if self.chat.answered(message):
+                pass
             case p.Accepted(command=command):
                 self.notices.add(captions.accepted_text(message), Kind.INFO, now)
                 if command == "propose" and self.proposing:
@@ -163,6 +181,8 @@ class PlayWindow(arcade.Window):
                     self.status = ("Could not join the session", f"{text}\nPress Esc to quit.", Kind.ERROR)
                 elif self.draft.refused(message):
                     self.notices.add(f"No preview: {text}", Kind.ERROR, now)
+                elif self.chat.refused(message, now):
+                    self.notices.add(f"Your chat line was not sent: {text}", Kind.ERROR, now)
                 else:
                     self.proposing = False  # the preview stays, to amend the draft and try again
                     self.notices.add(captions.error_text(message), Kind.ERROR, now)
@@ -282,6 +302,12 @@ class PlayWindow(arcade.Window):
     def dialog_back(self) -> None:
         self.dialog.hide()
 
+    def open_chat(self) -> None:
+        """T: the chat tab to the front and its field open (not during a preview, which
+        takes the side panel)."""
+        if self.city is not None and not self.draft.showing and self.draft.pending is None and self.tabs.show("chat"):
+            self.chat.start(time.monotonic())
+
     # -- input -------------------------------------------------------------------------
 
     def on_key_press(self, symbol: int, modifiers: int) -> None:
@@ -293,6 +319,13 @@ class PlayWindow(arcade.Window):
                 self.dialog_back()
             elif symbol == arcade.key.TAB:
                 self.dialog.next_field()
+            return
+        if self.chat.typing:
+            # Other keys are typing, for the chat's field.
+            if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
+                self.chat.send()
+            elif symbol == arcade.key.ESCAPE:
+                self.chat.cancel()
             return
         if self.prompt.open:
             self.prompt.key(symbol)  # other keys are typing, for its field
@@ -339,6 +372,8 @@ class PlayWindow(arcade.Window):
             self.intents.cast()
         elif symbol == arcade.key.TAB:
             self.tabs.cycle(-1 if modifiers & arcade.key.MOD_SHIFT else 1)
+        elif symbol == arcade.key.T:
+            self.open_chat()
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
         if self.dialog.open or self.prompt.open or self.help.open:
@@ -366,7 +401,9 @@ class PlayWindow(arcade.Window):
             return
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
         shift = bool(modifiers & arcade.key.MOD_SHIFT)
-        if self.city is not None and self.placing.release(self.city):
+        if clicked and self.banner.dismiss_at(x, y):
+            pass
+        elif self.city is not None and self.placing.release(self.city):
             pass  # a cell tool's rectangle went into the draft
         elif clicked and not self.hud.covers(x, y):
             if self.city is not None and self.map_view is not None and self.map_viewport is not None and \
@@ -398,7 +435,9 @@ class PlayWindow(arcade.Window):
             if self.city is not None:
                 self.placing.draw(self.city, self.map_viewport)
         width, height = self.get_size()
-        self.hud.draw(self.hud_screen(), width, height)
+        screen = self.hud_screen()
+        screen.notices_below_px = self.banner.draw(self.hud.map_area(width, height), time.monotonic())
+        self.hud.draw(screen, width, height)
         if self.city is not None:
             side = self.hud.side_area(width, height)
             if self.draft.showing or self.draft.pending is not None:

@@ -21,6 +21,8 @@ The client imports this module and nothing else from the server.
 from __future__ import annotations
 
 import bz2
+import math
+from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
@@ -476,6 +478,49 @@ class Indicators(Struct, frozen=True, forbid_unknown_fields=True):
     impacts: dict[str, float] = {}
 
 
+# The indicators a trend is kept of, by their names in Indicators and its impacts (the car
+# share, mode_share[0], as "mode_share_car"), in the order a room reads them.
+HEADLINE = ("vehicle_hours", "co2_kg_h", "mode_share_car", "mean_trip_min", "residents_above_who_lden",
+            "no2_pop_weighted_ug_m3", "access_walk_all")
+# One tick in a History: the tick, the simulated hour, the headline values by name.
+Reading = tuple[int, float, dict[str, float]]
+
+
+def reading(tick: int, indicators: Indicators) -> Reading:
+    """A tick's headline values: emissions only when the world has them, and none that is not
+    a number yet (before the first tick)."""
+    values = {"vehicle_hours": indicators.vehicle_hours, "mean_trip_min": indicators.mean_trip_min,
+              **{name: indicators.impacts[name] for name in HEADLINE if name in indicators.impacts}}
+    if indicators.co2_kg_h > 0.0:
+        values["co2_kg_h"] = indicators.co2_kg_h
+    if indicators.mode_share:
+        values["mode_share_car"] = indicators.mode_share[0]
+    return tick, indicators.clock_hour, {name: float(values[name]) for name in HEADLINE
+                                         if name in values and math.isfinite(values[name])}
+
+
+class History(Struct, frozen=True, forbid_unknown_fields=True):
+    """The headline indicators of the last few hundred ticks, oldest first, a column each (a
+    column of float32 keeps 480 ticks of seven indicators to about 16 kB)."""
+
+    tick: Array  # int32[n]
+    clock_hour: Array  # float32[n], simulated time of day, hours after midnight
+    values: dict[str, Array]  # float32[n] for each HEADLINE name the world publishes; NaN at a tick without it
+
+    @classmethod
+    def of(cls, readings: Sequence[Reading]) -> History:
+        names = [name for name in HEADLINE if any(name in v for _, _, v in readings)]
+        return cls(Array.of(np.array([t for t, _, _ in readings], dtype=np.int32)),
+                   Array.of(np.array([h for _, h, _ in readings], dtype=np.float32)),
+                   {name: Array.of(np.array([v.get(name, np.nan) for _, _, v in readings], dtype=np.float32))
+                    for name in names})
+
+    def readings(self) -> list[Reading]:
+        columns = {name: column.to_numpy().astype(np.float64) for name, column in self.values.items()}
+        return [(int(t), float(h), {name: float(c[i]) for name, c in columns.items() if math.isfinite(c[i])})
+                for i, (t, h) in enumerate(zip(self.tick.to_numpy(), self.clock_hour.to_numpy()))]
+
+
 class Snapshot(Struct, frozen=True, forbid_unknown_fields=True):
     session: str
     world: str
@@ -500,6 +545,9 @@ class Welcome(Struct, tag="welcome", tag_field="type", frozen=True, forbid_unkno
     game: Game | None = None  # the game as you may see it; then a Game message whenever it changes
     # The rule set's intervention catalogue (fixed for the session), for the client's tools.
     catalogue: list[InterventionInfo] = []
+    # The headline indicators of the last few hundred ticks, oldest first, so that a player
+    # who joins late sees the trend; each Delta's indicators extend it.
+    history: History | None = None
 
 
 class Delta(Struct, tag="delta", tag_field="type", frozen=True, forbid_unknown_fields=True):
@@ -518,6 +566,7 @@ class Resync(Struct, tag="resync", tag_field="type", frozen=True, forbid_unknown
     so far behind that its queue of deltas was dropped."""
 
     snapshot: Snapshot
+    history: History | None = None  # as in Welcome: it covers the deltas that were dropped
 
 
 class Accepted(Struct, tag="accepted", tag_field="type", frozen=True, forbid_unknown_fields=True):

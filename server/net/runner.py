@@ -24,6 +24,7 @@ from agora.server import protocol as p
 from agora.server.net.catalogue import catalogue
 from agora.server.net.clients import Client, Frames
 from agora.server.net.game_messages import game_message, vote_result_message
+from agora.server.net.history import IndicatorHistory
 from agora.server.net.layers import LayerFeed, LayerState
 from agora.server.net.messages import delta_message, preview_message, snapshot_message
 from agora.server.net.previews import PreviewService
@@ -65,6 +66,8 @@ class SessionRunner:
         self._sent_flow = session.sim.link_flow_veh_h().copy()
         self.layers = LayerFeed()
         self.layers.commit(self.layers.prepare(session.sim.board))
+        self.history = IndicatorHistory()
+        self.history.add(session.tick, self.indicators())
         self._task: asyncio.Task[None] | None = None
         self._draining = False
         self._catalogue = catalogue(session.rules)  # the rule set is fixed for the session
@@ -209,6 +212,8 @@ class SessionRunner:
             except Exception:  # a snapshot is a cache; the log is the truth
                 log.exception("could not keep the snapshot of tick %d", snapshot.tick)
         tick = self.session.tick
+        indicators = self.indicators()
+        self.history.add(tick, indicators)
         for done in applied:
             event = p.Event(tick, done.order.player_name, p.tag_of(done.order.command), done.change.links)
             self.broadcast(Frames(event))
@@ -216,9 +221,9 @@ class SessionRunner:
         if any(not isinstance(done.order.command, (p.CloseLink, p.ReopenLink)) for done in applied):
             # Edits beyond closures change what clients draw (lanes, lines, new roads):
             # this tick reaches everyone as the world afresh instead of a delta.
-            self.broadcast(Frames(p.Resync(self.snapshot())))
+            self.broadcast(Frames(p.Resync(self.snapshot(indicators), self.history.message())))
         else:
-            delta = delta_message(tick, self._sent_flow, flow, self.session.closed, self.indicators(),
+            delta = delta_message(tick, self._sent_flow, flow, self.session.closed, indicators,
                                   self.layers.changed_layers())
             self.broadcast(Frames(delta))
         self._sent_flow = flow.copy()
@@ -246,7 +251,7 @@ class SessionRunner:
 
     def resync(self, client: Client) -> None:
         log.info("%s fell behind; sending a fresh snapshot instead of queued deltas", client.name)
-        client.replace_outbox(p.Resync(self.snapshot()))
+        client.replace_outbox(p.Resync(self.snapshot(), self.history.message()))
         if client.player is not None:
             client.send(self.game_view(client))
 
@@ -294,7 +299,8 @@ class SessionRunner:
         client.player = player
         self.clients.add(client)
         client.send(p.Welcome(int(player.id), player.name, player.token, player.role.value,
-                              p.PROTOCOL_VERSION, self.snapshot(), self.game_view(client), self._catalogue))
+                              p.PROTOCOL_VERSION, self.snapshot(), self.game_view(client), self._catalogue,
+                              history=self.history.message()))
         if not hello.token:
             self.broadcast_game(but=client)  # the others' player lists have a new name
 
@@ -397,9 +403,9 @@ class SessionRunner:
         return p.Indicators(**sim.indicators(), clock_hour=float(sim.board["clock_hour"]),
                             mode_share=sim.mode_share(), impacts=sim.impacts())
 
-    def snapshot(self) -> p.Snapshot:
+    def snapshot(self, indicators: p.Indicators | None = None) -> p.Snapshot:
         s = self.session
-        return snapshot_message(s.id, s.world, s.tick, s.sim.link_flow_veh_h(), self.indicators(),
+        return snapshot_message(s.id, s.world, s.tick, s.sim.link_flow_veh_h(), indicators or self.indicators(),
                                 self.layers.snapshot_layers())
 
     def game_view(self, client: Client) -> p.Game:

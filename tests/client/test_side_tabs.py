@@ -27,14 +27,16 @@ def test_tabs_switch_by_header_click_and_by_tab_key_and_hide_when_not_shown(play
     world = towns.small_world()
     fake_link.messages.put(towns.welcome(world, towns.flows_at(world, 0.3), game=towns.game()))
     pump(play_window)
-    assert play_window.tabs.header_at("board") is None  # one tab: no header strip
+    shipped = ["board", "chat", "trends"]
+    assert [t.key for t in play_window.tabs.visible()] == shipped
+    assert play_window.tabs.header_at("board") is not None  # more than one tab: a header strip
 
     extra, secret = Panel(), Panel()
     allowed = {"secret": False}
     play_window.tabs.add("extra", "Extra", extra)
     play_window.tabs.add("secret", "Secret", secret, shown=lambda: allowed["secret"])
     pump(play_window)
-    assert [t.key for t in play_window.tabs.visible()] == ["board", "extra"]
+    assert [t.key for t in play_window.tabs.visible()] == [*shipped, "extra"]
     x, y = play_window.tabs.header_at("extra")
     click(play_window, x, y)
     pump(play_window)
