@@ -50,14 +50,17 @@ class PreviewPanel:
     def texts(self) -> list[str]:
         return [t.text for pool in self._pools for t in pool.used]
 
-    def draw(self, draft: Draft, area: Area, can_propose: bool) -> None:
+    def draw(self, draft: Draft, area: Area, can_propose: bool, title: str = "Preview of your draft",
+             keys: str = "") -> None:
+        """`title` and `keys` (the footer) name what is previewed when it is not the player's
+        draft (a proposal on the board, a new version of one)."""
         for pool in self._pools:
             pool.reset()
         self.rows, self.bars = [], []
         col = Column(area.left + PAD, area.bottom + area.height - PAD, area.width - 2 * PAD,
                      area.bottom + PAD + FOOTER_PX)
         preview = draft.preview
-        col.line(self.big.take(), "Preview of your draft", gap=4)
+        col.line(self.big.take(), title, gap=4)
         asked = draft.previewed if preview is not None else draft.asked
         col.wrapped(self.para.take(), captions.describe_draft(asked), palette.ACCENT, gap=6, max_height=44)
         if preview is None:
@@ -75,7 +78,7 @@ class PreviewPanel:
         self._changes(col, moved, same, reserve)
         if scores:
             self._personas(col, scores)
-        keys = ("Enter  propose it" if can_propose else "Proposals open in the propose phase") + \
+        keys = keys or ("Enter  propose it" if can_propose else "Proposals open in the propose phase") + \
             "  \u00b7  L  map layer  \u00b7  Esc  leave the preview"
         self._footer(area, keys)
 
