@@ -157,7 +157,7 @@ class BoardActions:
         shown = self.previews.shown(self.draft)
         q = self.game.proposal(shown)
         if q is not None:
-            return {"title": f"Proposal #{q.id}: {q.versions[-1].title}",
+            return {"title": f"Preview of proposal #{q.id}", "subtitle": q.versions[-1].title,
                     "keys": "L  map layer  \u00b7  Esc  back to the board"}
         if self.amending is not None:
             return {"title": f"New version of proposal #{self.amending.proposal}",

@@ -67,9 +67,9 @@ def buttons_for(game: GameState, q: p.ProposalInfo) -> list[str]:
 def persona_text(best: PersonaScore | None, worst: PersonaScore | None) -> str:
     parts = []
     if best is not None:
-        parts.append(f"helps {best.title.lower()} most ({best.score:+.2f})")
+        parts.append(f"helps {best.title.lower()} {best.score:+.2f}")
     if worst is not None:
-        parts.append(f"hurts {worst.title.lower()} most ({worst.score:+.2f})")
+        parts.append(f"hurts {worst.title.lower()} {worst.score:+.2f}")
     return "  \u00b7  ".join(parts) or "hardly affects anyone"
 
 
@@ -188,7 +188,7 @@ class OpenProposal:
 
     def _headline(self, col: Column, headline: Headline | None) -> None:
         if headline is None:
-            col.line(self.small.take(), "Not previewed yet: press O to see its effect on the map.", palette.ACCENT, gap=8)
+            col.line(self.small.take(), "Not previewed yet: press O to see it on the map.", palette.ACCENT, gap=8)
             return
         x = col.left
         for figure in headline.figures:

@@ -278,7 +278,7 @@ class BoardPanel:
             set_color(label, FIGURE_COLORS[figure.verdict])
             label.position = (x, y)
             label.draw()
-            x += label.content_width + 12
+            x += label.content_width + 10
             if x >= right:
                 break
         personas = self.small.take()

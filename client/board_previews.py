@@ -24,7 +24,7 @@ from agora.server import protocol as p
 HEADLINES: tuple[tuple[str, str], ...] = (
     ("vehicle_hours", "in cars"),
     ("co2_kg_h", "CO2"),
-    ("residents_above_who_lden", "people > 53 dB"),
+    ("residents_above_who_lden", "people >53 dB"),
 )
 
 

@@ -51,9 +51,9 @@ class PreviewPanel:
         return [t.text for pool in self._pools for t in pool.used]
 
     def draw(self, draft: Draft, area: Area, can_propose: bool, title: str = "Preview of your draft",
-             keys: str = "") -> None:
-        """`title` and `keys` (the footer) name what is previewed when it is not the player's
-        draft (a proposal on the board, a new version of one)."""
+             subtitle: str = "", keys: str = "") -> None:
+        """`title`, `subtitle` and `keys` (the footer) name what is previewed when it is not
+        the player's draft (a proposal on the board, a new version of one)."""
         for pool in self._pools:
             pool.reset()
         self.rows, self.bars = [], []
@@ -61,6 +61,8 @@ class PreviewPanel:
                      area.bottom + PAD + FOOTER_PX)
         preview = draft.preview
         col.line(self.big.take(), title, gap=4)
+        if subtitle:
+            col.wrapped(self.para.take(), subtitle, gap=4, max_height=44)
         asked = draft.previewed if preview is not None else draft.asked
         col.wrapped(self.para.take(), captions.describe_draft(asked), palette.ACCENT, gap=6, max_height=44)
         if preview is None:
