@@ -262,9 +262,9 @@ class BoardActions:
         self.draft.links = [c.link for c in version.interventions if isinstance(c, p.CloseLink)]
         extras: list[p.Command] = [c for c in version.interventions if not isinstance(c, p.CloseLink)]
         self.amending = Amending(q.id, version.title, version.rationale, extras)
-        kept = f" Its {len(extras)} other intervention{'s' if len(extras) != 1 else ''} stay as they are." if extras else ""
-        self._say(f"Amending proposal #{q.id}: its roads are picked. Click or Shift+click to change them, P to "
-                  f"preview, Enter to send the new version, Esc to stop.{kept}")
+        self._say(f"Amending proposal #{q.id}: change its roads on the map, press P, then Enter.")
+        if extras:
+            self._say(f"Its {len(extras)} other intervention{'s' if len(extras) != 1 else ''} stay as they are.")
 
     def preview(self, city: City) -> bool:
         """P while amending a proposal with more than closures: preview them with the roads
@@ -292,7 +292,7 @@ class BoardActions:
         if amending is None:
             return False
         if self.draft.preview is None or not self.draft.previewed:
-            self._say("Press P to preview the changed proposal first, then Enter to send it as its new version.")
+            self._say("Press P to preview your changes first, then Enter to send them.")
             return True
         self._write((Writing.AMEND, amending.proposal, None), f"New version of proposal #{amending.proposal}",
                     captions.describe_draft(self.draft.previewed), ["Title", "Why (optional)"], "Send new version",

@@ -139,7 +139,7 @@ class OpenProposal:
         x = col.left
         for key in keys:
             label = self.button.take()
-            label.text = f"{key}  {BUTTON_WORDS[key]}"
+            fit_text(label, f"{key}  {BUTTON_WORDS[key]}", col.width)
             width = label.content_width + 16
             if x + width > col.left + col.width:
                 x = col.left
@@ -193,7 +193,7 @@ class OpenProposal:
         x = col.left
         for figure in headline.figures:
             label = self.small.take()
-            label.text = figure.text
+            fit_text(label, figure.text, col.width)
             if x > col.left and x + label.content_width > col.left + col.width:
                 x = col.left
                 col.space(16)

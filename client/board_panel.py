@@ -222,7 +222,7 @@ class BoardPanel:
             top -= height
         if last - first < len(proposals):
             more = self.small.take()
-            more.text = f"{first + 1}-{last} of {len(ids)}  \u00b7  \u2191 \u2193 to move"
+            fit_text(more, f"{first + 1}-{last} of {len(ids)}  \u00b7  \u2191 \u2193 to move", col.width)
             set_color(more, palette.TEXT_DIM)
             more.position = (col.left, top - 2)
             more.draw()
