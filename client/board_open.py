@@ -52,6 +52,42 @@ class Box:
         return self.left <= x < self.left + self.width and self.bottom <= y < self.bottom + self.height
 
 
+class ClippedColumn(Column):
+    """A column scrolled inside a band of the screen: labels outside the band are laid out
+    (their height moves the cursor) but not drawn, so a long thread costs little per frame.
+    Its paragraphs take no max_height: the band scrolls instead."""
+
+    def __init__(self, left: float, top: float, width: float, bottom: float, band: tuple[float, float]) -> None:
+        super().__init__(left, top, width, bottom)
+        self.band = band  # (bottom, top) of what shows
+
+    def _show(self, label: arcade.Text, indent: float) -> None:
+        # Moving a label rewrites its vertices: those out of the band stay where they are.
+        if self.y - label.content_height < self.band[1] and self.y > self.band[0]:
+            label.position = (self.left + indent, self.y)
+            label.draw()
+
+    def line(self, label: arcade.Text, value: str, color: palette.RGBA = palette.TEXT, *, indent: float = 0.0,
+             gap: float = 4.0, width: float | None = None) -> arcade.Text:
+        fit_text(label, value, (width if width is not None else self.width) - indent)
+        set_color(label, color)
+        self._show(label, indent)
+        self.y -= label.content_height + gap
+        return label
+
+    def wrapped(self, label: arcade.Text, value: str, color: palette.RGBA = palette.TEXT, *, indent: float = 0.0,
+                gap: float = 4.0, max_height: float = 0.0) -> arcade.Text:
+        width = int(self.width - indent)
+        if label.width != width:
+            label.width = width
+        if label.text != value:
+            label.text = value
+        set_color(label, color)
+        self._show(label, indent)
+        self.y -= label.content_height + gap
+        return label
+
+
 def buttons_for(game: GameState, q: p.ProposalInfo) -> list[str]:
     """The keys the open proposal offers (the server still decides)."""
     keys = ["O"]
@@ -84,8 +120,9 @@ class OpenProposal:
         self.button = TextPool(9.5, bold=True)
         self.body = TextPool(10.5)
         self.small = TextPool(9.5)
+        self.title = TextPool(10.5, multiline=True)
         self.para = TextPool(10.5, multiline=True)
-        self.pools = (self.header, self.button, self.body, self.small, self.para)
+        self.pools = (self.title, self.header, self.button, self.body, self.small, self.para)
         self.offset = 0.0  # pixels scrolled down
         self.overflow = 0.0  # how far the content runs below the view as last drawn
         self.buttons: list[Box] = []
@@ -110,7 +147,7 @@ class OpenProposal:
         if q.id != self._shown:
             self._shown, self.offset = q.id, 0.0
         current = q.versions[-1]
-        col.wrapped(self.para.take(), current.title, gap=6, max_height=44)
+        col.wrapped(self.title.take(), current.title, gap=6, max_height=44)
         self._buttons(col, buttons_for(game, q))
         if col.y - col.bottom < 24:
             return
@@ -121,7 +158,7 @@ class OpenProposal:
         window.ctx.scissor = (int((col.left - 6) * ratio), int(bottom * ratio), int((col.width + 12) * ratio),
                               int((top - bottom) * ratio))
         try:
-            inner = Column(col.left, top + self.offset, col.width, bottom)
+            inner = ClippedColumn(col.left, top + self.offset, col.width, bottom, (bottom, top))
             self._content(inner, game, q, headline)
         finally:
             window.ctx.scissor = None
