@@ -125,7 +125,7 @@ class PlayWindow(arcade.Window):
                 self.game.result = message
                 self.notices.add(f"The votes are counted: {explanation}", Kind.INFO, now)
             case p.Preview():
-                self.board.previews.take(message)
+                self.board.previews.take(message, self.draft)
                 if self.draft.answer(message) and self.city is not None:
                     self.layers.take_preview(message, self.city)
                     self.repaint()
@@ -329,11 +329,14 @@ class PlayWindow(arcade.Window):
         self._dragged = False
 
     def on_mouse_scroll(self, x: int, y: int, scroll_x: float, scroll_y: float) -> None:
-        if self.hud.covers(x, y):
+        if self.dialog.open or self.board_actions.dialog.open:
+            return
+        side = self.hud.side_area(*self.get_size())
+        if self.city is not None and side.left <= x < side.left + side.width and side.bottom <= y < side.bottom + side.height:
             if scroll_y and self.tabs.active == "board" and not (self.draft.showing or self.draft.pending):
                 self.board.scroll(scroll_y)
             return
-        if self.map_viewport is not None and scroll_y and not self.dialog.open and not self.board_actions.dialog.open:
+        if self.map_viewport is not None and scroll_y:
             self.map_viewport.zoom_at(x, y, WHEEL_ZOOM**scroll_y)
 
     def on_resize(self, width: int, height: int) -> None:

@@ -116,14 +116,19 @@ def test_o_previews_the_open_proposal_and_its_row_keeps_the_headline(joined, fak
     assert joined.board_actions.preview_words()["subtitle"] == "Quiet Mill Lane"
 
 
-def test_an_amended_proposal_loses_its_headline_until_previewed_again(joined, fake_link, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_proposal_amended_to_other_interventions_loses_its_headline(joined, fake_link, world) -> None:  # type: ignore[no-untyped-def]
     open_row(joined, 2)
     press(joined, arcade.key.O)
     fake_link.messages.put(towns.preview(world, 1, (4, 5), {4: -600.0}))
     pump(joined)
     press(joined, arcade.key.ESCAPE)
     assert joined.board.previews.headline(joined.game.proposal(2)) is not None
-    amended = towns.proposal(2, "Bike lanes on the high street", 84_000, author="cy", links=(4, 5), versions=2)
+    # A new version with the same interventions (a new title) keeps it; other interventions do not.
+    retitled = towns.proposal(2, "Bike lanes on the high street", 84_000, author="cy", links=(4, 5), versions=2)
+    fake_link.messages.put(towns.game(proposals=[retitled]))
+    pump(joined)
+    has(joined, "-13 kg/h CO2")
+    amended = towns.proposal(2, "Bike lanes on the high street", 84_000, author="cy", links=(4,), versions=3)
     fake_link.messages.put(towns.game(proposals=[amended]))
     pump(joined)
     has(joined, "not previewed yet  ·  O to preview")
@@ -272,6 +277,14 @@ def test_a_amends_ones_own_proposal_through_the_draft(joined, fake_link, world) 
     pump(joined)
     assert not joined.draft.showing and joined.draft.links == [] and joined.board_actions.amending is None
     assert "Your proposal has a new version." in notices(joined)
+    # Its new version was previewed before it was sent: the row shows what that preview said.
+    q = joined.game.proposal(4)
+    v2 = msgspec.structs.replace(q.versions[0], number=2, tick=41, rationale="A safer walk to school. And the park.",
+                                 interventions=[p.CloseLink(link=street), p.CloseLink(link=other)])
+    fake_link.messages.put(towns.game(proposals=board(msgspec.structs.replace(q, versions=[*q.versions, v2]))))
+    pump(joined)
+    assert joined.board.previews.headline(joined.game.proposal(4)) is not None
+    has(joined, "+66 veh·h in cars", "version 2")
 
 
 def test_a_amendment_refused_keeps_the_preview_and_esc_stops_amending(joined, fake_link, world) -> None:  # type: ignore[no-untyped-def]
