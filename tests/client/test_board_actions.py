@@ -394,3 +394,14 @@ def test_the_board_reads_at_1920_by_1080(play_window, fake_link, world) -> None:
     save(image, "client_board_1920_actions.png")
     has(play_window, "+66 veh·h in cars", "HISTORY", "COMMENTS (6)", "Comment number 1")
     assert not [t for t in texts(play_window) if t.endswith("…")]  # nothing cut short at this width
+
+
+def test_a_refused_proposal_preview_says_why_and_the_board_comes_back(joined, fake_link) -> None:  # type: ignore[no-untyped-def]
+    open_row(joined, 1)
+    press(joined, arcade.key.O)
+    assert joined.draft.pending == 1
+    fake_link.messages.put(p.Error(code="phase_closed", message="Previews are closed in the vote phase.", request=1))
+    pump(joined)
+    assert "No preview: Previews are closed in the vote phase." in notices(joined)
+    assert joined.draft.pending is None and not joined.draft.showing
+    has(joined, "PROPOSAL #1", "not previewed yet  ·  O to preview")
