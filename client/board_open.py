@@ -3,7 +3,7 @@ with it, then, scrolling under the mouse wheel, its cost, what its preview said,
 history, its versions and its comment thread.
 
     view = OpenProposal()
-    view.draw(col, game, headline)     # below the board's rows
+    view.draw(col, game, proposal, headline)   # below the board's rows
     view.scroll(-1)                    # wheel: further down the thread
     view.button_at(x, y)               # "O", "K", "R", "W", "A" or "S" under a click
     view.comment_at(x, y)              # the comment under a click, to reply to

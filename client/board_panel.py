@@ -27,7 +27,7 @@ HEADLINE_ROW_PX = 76  # the persona line too
 BOX_PX = 16
 SECTION_GAP = 12
 # The board's rows take at most this share of the panel; the open proposal the rest.
-ROWS_SHARE = 0.42
+ROWS_SHARE = 0.3
 
 METHOD_WORDS = {"majority": "majority", "approval": "approval", "pb_greedy": "budget, greedy",
                 "pb_equal_shares": "budget, equal shares"}
