@@ -263,8 +263,10 @@ class BoardActions:
         extras: list[p.Command] = [c for c in version.interventions if not isinstance(c, p.CloseLink)]
         self.amending = Amending(q.id, version.title, version.rationale, extras)
         self._say(f"Amending proposal #{q.id}: change its roads on the map, press P, then Enter.")
-        if extras:
-            self._say(f"Its {len(extras)} other intervention{'s' if len(extras) != 1 else ''} stay as they are.")
+        if len(extras) == 1:
+            self._say("Its 1 other intervention stays as it is.")
+        elif extras:
+            self._say(f"Its {len(extras)} other interventions stay as they are.")
 
     def preview(self, city: City) -> bool:
         """P while amending a proposal with more than closures: preview them with the roads

@@ -405,3 +405,21 @@ def test_a_refused_proposal_preview_says_why_and_the_board_comes_back(joined, fa
     assert "No preview: Previews are closed in the vote phase." in notices(joined)
     assert joined.draft.pending is None and not joined.draft.showing
     has(joined, "PROPOSAL #1", "not previewed yet  ·  O to preview")
+
+
+def test_amending_keeps_the_interventions_that_are_not_closures(joined, fake_link, world) -> None:  # type: ignore[no-untyped-def]
+    street = towns.link_between(world, 1, 5)
+    slower = p.SetSpeedLimit(links=[0, 1], speed_kmh=20.0)
+    q = joined.game.proposal(4)
+    version = msgspec.structs.replace(q.versions[0], interventions=[p.CloseLink(link=street), slower],
+                                      costs_eur=[10_000, 5_000], cost_eur=15_000)
+    fake_link.messages.put(towns.game(proposals=board(msgspec.structs.replace(q, versions=[version]))))
+    pump(joined)
+    open_row(joined, 4)
+    press(joined, arcade.key.A)
+    assert joined.draft.links == [street]
+    assert "Its 1 other intervention stay as they are." not in notices(joined)
+    assert "Its 1 other intervention stays as it is." in notices(joined)
+    press(joined, arcade.key.ESCAPE)  # let go of the road: only the speed limit is left
+    press(joined, arcade.key.P)
+    assert fake_link.sent == [p.PreviewDraft(request=1, interventions=[slower])]
