@@ -1,9 +1,10 @@
-"""The side panel's board: the phase and its timer, the budget, the proposals, the one
-open (its rationale, versions and comments), and the count once there is one.
+"""The side panel's board: the phase and its timer, the budget, the proposals (with what
+their previews said, once seen), the one open (board_open.py), and the count once there is one.
 
     panel = BoardPanel()
     panel.draw(game_state, area, now)     # each frame, after the map
     panel.proposal_at(x, y)               # (proposal id, on its ballot box) under a click
+    panel.previews.take(preview)          # a proposal's preview: its row keeps the headline
 """
 
 from __future__ import annotations
@@ -13,26 +14,21 @@ from dataclasses import dataclass
 import arcade
 
 from agora.client import palette
+from agora.client.board_open import FIGURE_COLORS, STATUS_WORDS, OpenProposal, persona_text
+from agora.client.board_previews import BoardPreviews, Headline
 from agora.client.drawing import Column, TextPool, fit_text, set_color
 from agora.client.game_state import GameState, clock_text, eur
 from agora.client.viewport import Area
 from agora.server import protocol as p
 
 PAD = 14
-ROW_PX = 44
+ROW_PX = 60  # a title, its detail, and what its preview said or how to see it
+HEADLINE_ROW_PX = 76  # the persona line too
 BOX_PX = 16
 SECTION_GAP = 12
 # The board's rows take at most this share of the panel; the open proposal the rest.
-ROWS_SHARE = 0.42
+ROWS_SHARE = 0.3
 
-STATUS_WORDS = {
-    "draft": "draft (only you see it)",
-    "submitted": "submitted",
-    "withdrawn": "withdrawn",
-    "adopted": "adopted",
-    "rejected": "rejected",
-    "rolled_back": "rolled back",
-}
 METHOD_WORDS = {"majority": "majority", "approval": "approval", "pb_greedy": "budget, greedy",
                 "pb_equal_shares": "budget, equal shares"}
 OPEN_WORDS = {
@@ -92,7 +88,9 @@ class BoardPanel:
         self.small = TextPool(9.5)
         self.para = TextPool(10.5, multiline=True)
         self.rows: list[Row] = []
-        self._pools = (self.header, self.big, self.timer, self.title, self.body, self.small, self.para)
+        self.previews = BoardPreviews()
+        self.open = OpenProposal()
+        self._pools = (self.header, self.big, self.timer, self.title, self.body, self.small, self.para, *self.open.pools)
 
     def proposal_at(self, x: float, y: float) -> tuple[int, bool] | None:
         """The proposal whose row lies under a point, and whether the point is on its ballot box."""
@@ -106,6 +104,7 @@ class BoardPanel:
         for pool in self._pools:
             pool.reset()
         self.rows = []
+        self.open.buttons, self.open.comments, self.open.view = [], [], None
         col = Column(area.left + PAD, area.bottom + area.height - PAD, area.width - 2 * PAD, area.bottom + PAD)
         self._phase(col, game, now)
         if game.game is None:
@@ -203,30 +202,39 @@ class BoardPanel:
             hint = "None yet. Select roads on the map, press P to preview, then Enter to propose."
             col.wrapped(self.para.take(), hint, palette.TEXT_DIM, gap=SECTION_GAP)
             return col.y
-        room = max(int(min(area.height * ROWS_SHARE, col.y - col.bottom) // ROW_PX), 1)
+        budget = max(min(area.height * ROWS_SHARE, col.y - col.bottom), ROW_PX)
+        heights = [HEADLINE_ROW_PX if self.previews.headline(q) is not None else ROW_PX for q in proposals]
         ids = [q.id for q in proposals]
         at = ids.index(game.selected) if game.selected in ids else 0
-        first = min(max(at - room // 2, 0), max(len(ids) - room, 0))
+        first = at
+        while first > 0 and sum(heights[first - 1:at + 1]) <= budget / 2 + heights[at]:
+            first -= 1
+        last = first
+        while last < len(ids) and sum(heights[first:last + 1]) <= budget:
+            last += 1
+        last = max(last, first + 1)
+        while first > 0 and sum(heights[first - 1:last]) <= budget:
+            first -= 1
         tallies = {t.proposal: t for t in game.result.tallies} if game.result is not None else {}
         top = col.y
-        for q in proposals[first:first + room]:
-            self._row(col, game, q, top, voting, tallies.get(q.id))
-            top -= ROW_PX
-        if len(proposals) > room:
+        for q, height in zip(proposals[first:last], heights[first:last]):
+            self._row(col, game, q, top, height, voting, tallies.get(q.id))
+            top -= height
+        if last - first < len(proposals):
             more = self.small.take()
-            more.text = f"{first + 1}-{min(first + room, len(ids))} of {len(ids)}  \u00b7  \u2191 \u2193 to move"
+            fit_text(more, f"{first + 1}-{last} of {len(ids)}  \u00b7  \u2191 \u2193 to move", col.width)
             set_color(more, palette.TEXT_DIM)
             more.position = (col.left, top - 2)
             more.draw()
             top -= more.content_height + 4
         return top - SECTION_GAP
 
-    def _row(self, col: Column, game: GameState, q: p.ProposalInfo, top: float, voting: bool,
+    def _row(self, col: Column, game: GameState, q: p.ProposalInfo, top: float, height: float, voting: bool,
              tally: p.Tally | None) -> None:
         left, width = col.left - 6, col.width + 12
         if q.id == game.selected:
-            arcade.draw_lbwh_rectangle_filled(left, top - ROW_PX + 2, width, ROW_PX - 2, palette.ROW_SELECTED)
-            arcade.draw_lbwh_rectangle_filled(left, top - ROW_PX + 2, 3, ROW_PX - 2, palette.ACCENT)
+            arcade.draw_lbwh_rectangle_filled(left, top - height + 2, width, height - 2, palette.ROW_SELECTED)
+            arcade.draw_lbwh_rectangle_filled(left, top - height + 2, 3, height - 2, palette.ACCENT)
         x = col.left + 2
         box = None
         if voting and q.status == "submitted":
@@ -251,7 +259,33 @@ class BoardPanel:
                   status_color(q.status) if q.status in ("draft", "adopted") else palette.TEXT_DIM)
         detail.position = (x, top - 25)
         detail.draw()
-        self.rows.append(Row(q.id, left, top - ROW_PX, width, ROW_PX, box))
+        self._row_headline(x, top - 42, col.left + col.width - x, self.previews.headline(q))
+        self.rows.append(Row(q.id, left, top - height, width, height, box))
+
+    def _row_headline(self, x: float, y: float, width: float, headline: Headline | None) -> None:
+        """What the proposal's preview said (the server's figures), or how to see it."""
+        if headline is None:
+            hint = self.small.take()
+            fit_text(hint, "not previewed yet  \u00b7  O to preview", width)
+            set_color(hint, palette.TEXT_DIM)
+            hint.position = (x, y)
+            hint.draw()
+            return
+        right = x + width
+        for figure in headline.figures:
+            label = self.small.take()
+            fit_text(label, figure.text, max(right - x, 1))
+            set_color(label, FIGURE_COLORS[figure.verdict])
+            label.position = (x, y)
+            label.draw()
+            x += label.content_width + 10
+            if x >= right:
+                break
+        personas = self.small.take()
+        fit_text(personas, persona_text(headline.best, headline.worst), width)
+        set_color(personas, palette.TEXT_DIM)
+        personas.position = (right - width, y - 16)
+        personas.draw()
 
     def _ballot_box(self, box: tuple[float, float, float, float], mark: str) -> None:
         l, b, w, h = box
@@ -272,27 +306,9 @@ class BoardPanel:
         q = game.proposal(game.selected)
         if q is None or not q.versions or col.full:
             return
-        current = q.versions[-1]
         self._section(col, f"Proposal #{q.id}", f"{STATUS_WORDS.get(q.status, q.status)}  \u00b7  by {q.author}")
-        col.wrapped(self.para.take(), current.title, gap=4, max_height=44)
-        n = len(current.interventions)
-        col.line(self.body.take(), f"{eur(current.cost_eur)}  \u00b7  {n} intervention{'s' if n != 1 else ''}",
-                 palette.TEXT_DIM, gap=6)
-        if current.rationale:
-            col.wrapped(self.para.take(), current.rationale, gap=8, max_height=72)
-        if len(q.versions) > 1 and not col.full:
-            col.line(self.header.take(), "VERSIONS", palette.TEXT_DIM, gap=4)
-            for v in reversed(q.versions[-3:]):
-                col.line(self.small.take(), f"v{v.number}  \u00b7  tick {v.tick}  \u00b7  {eur(v.cost_eur)}  \u00b7  {v.title}",
-                         palette.TEXT if v is current else palette.TEXT_DIM, indent=6, gap=3)
-            col.space(6)
-        if col.full:
-            return
-        count = len(q.comments)
-        col.line(self.header.take(), f"COMMENTS ({count})" if count else "NO COMMENTS YET", palette.TEXT_DIM, gap=5)
-        for c in q.comments:
-            if col.y - col.bottom < 34:
-                break
-            col.line(self.small.take(), f"{c.author}  \u00b7  tick {c.tick}", palette.ACCENT, indent=6 + 16 * c.depth, gap=1)
-            col.wrapped(self.para.take(), c.text, indent=6 + 16 * c.depth, gap=6,
-                        max_height=min(54, col.y - col.bottom - 4))
+        self.open.draw(col, game, q, self.previews.headline(q))
+
+    def scroll(self, clicks: float) -> None:
+        """The mouse wheel over the panel: the open proposal scrolls."""
+        self.open.scroll(clicks)

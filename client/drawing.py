@@ -15,6 +15,9 @@ FONT = ("DejaVu Sans", "Arial", "Helvetica", "sans-serif")
 
 # The last (text, width) each label was fitted to, so an unchanged label is not re-measured.
 _fitted: dict[int, tuple[str, float]] = {}
+# fit_text's: (text, width, what the label was left showing). A pooled label can be given its
+# text directly in between (another role in another frame): then it is fitted again.
+_lines: dict[int, tuple[str, float, str]] = {}
 
 
 def text(size: float, color: palette.RGBA = palette.TEXT, bold: bool = False, **kw: object) -> arcade.Text:
@@ -23,15 +26,16 @@ def text(size: float, color: palette.RGBA = palette.TEXT, bold: bool = False, **
 
 def fit_text(label: arcade.Text, value: str, max_width: float) -> None:
     """Set the label's text, cut short with an ellipsis where it would be wider than max_width."""
-    if _fitted.get(id(label)) == (value, max_width):
+    last = _lines.get(id(label))
+    if last is not None and last[:2] == (value, max_width) and last[2] == label.text:
         return
-    _fitted[id(label)] = (value, max_width)
     label.text = value
     while label.content_width > max_width and len(label.text) > 1:
         keep = max(int(len(label.text) * max_width / label.content_width) - 1, 0)
         label.text = value[:keep].rstrip() + "\u2026" if keep else ""
         if not keep:
-            return
+            break
+    _lines[id(label)] = (value, max_width, label.text)
 
 
 def set_color(label: arcade.Text, color: palette.RGBA) -> None:

@@ -21,7 +21,7 @@ from typing import Callable
 import arcade
 
 from agora.client import palette
-from agora.client.board_panel import STATUS_WORDS
+from agora.client.board_open import STATUS_WORDS
 from agora.client.connection import Outgoing
 from agora.client.drawing import Column, TextPool, fit_text, set_color
 from agora.client.game_state import GameState, clock_text, eur

@@ -39,6 +39,7 @@ class GameState:
         self.received_at = 0.0
         self.result: p.VoteResult | None = None
         self.selected: int | None = None  # the proposal open on the board
+        self.comment: tuple[int, int] | None = None  # (proposal, comment) picked in its thread, to reply to
         self.approvals: set[int] = set()  # approval and budgeting methods
         self.choices: dict[int, str] = {}  # majority: yes, no or abstain by proposal
         self.me: int | None = None  # this player's id, from the Welcome
@@ -113,6 +114,32 @@ class GameState:
             return
         at = ids.index(self.selected) if self.selected in ids else (-1 if step > 0 else 0)
         self.selected = ids[(at + step) % len(ids)]
+
+    def picked_comment(self) -> p.CommentInfo | None:
+        """The comment picked in the open proposal's thread (one picked under another
+        proposal does not count)."""
+        q = self.proposal(self.selected)
+        if q is None or self.comment is None or self.comment[0] != q.id:
+            return None
+        return next((c for c in q.comments if c.id == self.comment[1]), None)
+
+    def pick_comment(self, cid: int) -> None:
+        if self.selected is not None:
+            self.comment = (self.selected, cid)
+
+    def comment_step(self, step: int) -> p.CommentInfo | None:
+        """Pick the next (1) or previous (-1) comment in the open thread, from none the first or last."""
+        q = self.proposal(self.selected)
+        if q is None or not q.comments:
+            return None
+        ids = [c.id for c in q.comments]
+        now = self.picked_comment()
+        at = ids.index(now.id) + step if now is not None else (0 if step > 0 else len(ids) - 1)
+        self.pick_comment(ids[min(max(at, 0), len(ids) - 1)])
+        return self.picked_comment()
+
+    def mine(self, q: p.ProposalInfo) -> bool:
+        return self.me is not None and q.author_id == self.me
 
     # -- the ballot --------------------------------------------------------------------
 

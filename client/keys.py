@@ -92,6 +92,10 @@ TABLE: tuple[Binding, ...] = (
     Binding("reply", Group.PROPOSALS, "R", "reply to a comment", _keys(arcade.key.R)),
     Binding("withdraw", Group.PROPOSALS, "W", "withdraw your own", _keys(arcade.key.W)),
     Binding("amend", Group.PROPOSALS, "A", "amend your own", _keys(arcade.key.A)),
+    Binding("submit", Group.PROPOSALS, "S", "submit your draft", _keys(arcade.key.S)),
+    Binding("pick_comment", Group.PROPOSALS, "Shift+\u2191  \u2193", "pick a comment to reply to",
+            _keys(arcade.key.UP, arcade.key.DOWN, mods=SHIFT)),
+    Binding("scroll_board", Group.PROPOSALS, "Wheel on it", "scroll the open proposal"),
 
     Binding("chat", Group.CHAT, "T", "type a line in the chat", _keys(arcade.key.T)),
 

@@ -67,14 +67,19 @@ class PreviewPanel:
     def texts(self) -> list[str]:
         return [t.text for pool in self._pools for t in pool.used]
 
-    def draw(self, draft: Draft, area: Area, can_propose: bool, budget_left: int | None = None) -> None:
+    def draw(self, draft: Draft, area: Area, can_propose: bool, budget_left: int | None = None,
+             title: str = "Preview of your draft", subtitle: str = "", keys: str = "") -> None:
+        """`title`, `subtitle` and `keys` (the footer) name what is previewed when it is not
+        the player's draft (a proposal on the board, a new version of one)."""
         for pool in self._pools:
             pool.reset()
         self.rows, self.bars = [], []
         col = Column(area.left + PAD, area.bottom + area.height - PAD, area.width - 2 * PAD,
                      area.bottom + PAD + FOOTER_PX)
         preview = draft.preview
-        col.line(self.big.take(), "Preview of your draft", gap=4)
+        col.line(self.big.take(), title, gap=4)
+        if subtitle:
+            col.wrapped(self.para.take(), subtitle, gap=4, max_height=44)
         asked = draft.previewed if preview is not None else draft.asked
         col.wrapped(self.para.take(), describe(asked, self.box), palette.ACCENT, gap=6, max_height=44)
         self.cost = "" if preview is None else cost_text(preview, budget_left) or ""
@@ -97,8 +102,8 @@ class PreviewPanel:
         self._changes(col, moved, same, reserve)
         if scores:
             self._personas(col, scores)
-        keys = ("P  preview the changed draft" if draft.stale() else "Enter  propose it" if can_propose
-                else "Proposals open in the propose phase") + \
+        keys = keys or ("P  preview the changed draft" if draft.stale() else "Enter  propose it" if can_propose
+                        else "Proposals open in the propose phase") + \
             "  \u00b7  L  map layer  \u00b7  Esc  leave the preview"
         self._footer(area, keys)
 

@@ -18,6 +18,7 @@ import arcade
 
 from agora.client import captions, keys, palette
 from agora.client.banner import Banner
+from agora.client.board_actions import BoardActions
 from agora.client.board_panel import BoardPanel
 from agora.client.chat_panel import ChatPanel
 from agora.client.city import City
@@ -34,7 +35,7 @@ from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
 from agora.client.preview_panel import PreviewPanel
 from agora.client.prompt_dialog import PromptDialog
-from agora.client.propose_dialog import ProposeDialog
+from agora.client.propose_dialog import ProposeDialog, TextDialog
 from agora.client.side_tabs import SideTabs
 from agora.client.tool_panel import ToolPanel, instruction
 from agora.client.tool_placing import Placing
@@ -93,6 +94,8 @@ class PlayWindow(arcade.Window):
         self.tabs.add("facilitate", "Facilitate", self.facilitate, shown=lambda: self.role == "facilitator")
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
+        self.board_actions = BoardActions(link, self.notices, self.game, self.draft, self.board.previews,
+                                          TextDialog(self), lambda: self.hud.map_area(*self.get_size()))
         self.player_id: int | None = None
         self.city: City | None = None
         self.map_view: MapView | None = None
@@ -159,6 +162,7 @@ class PlayWindow(arcade.Window):
                 self.game.result = message
                 self.notices.add(f"The votes are counted: {explanation}", Kind.INFO, now)
             case p.Preview():
+                self.board.previews.take(message, self.draft)
                 if self.draft.answer(message) and self.city is not None:
                     self.layers.take_preview(message, self.city)
                     self.repaint()
@@ -166,6 +170,8 @@ class PlayWindow(arcade.Window):
                 pass
             case p.Accepted(command=command):
                 self.notices.add(captions.accepted_text(message), Kind.INFO, now)
+                if self.board_actions.accepted(command):
+                    self.repaint()
                 if command == "propose" and self.proposing:
                     # On the board now: the draft has served its purpose.
                     self.proposing = False
@@ -286,6 +292,8 @@ class PlayWindow(arcade.Window):
     def open_dialog(self) -> None:
         """Enter on a preview: the dialog for the proposal's title."""
         now = time.monotonic()
+        if self.board_actions.enter():
+            return
         if not self.intents.can_propose():
             self.notices.add(self.intents.propose_hint(), Kind.INFO, now)
         elif self.game.game is not None and not self.game.opens("propose"):
@@ -311,6 +319,8 @@ class PlayWindow(arcade.Window):
     # -- input -------------------------------------------------------------------------
 
     def on_key_press(self, symbol: int, modifiers: int) -> None:
+        if self.board_actions.dialog_key(symbol):
+            return
         if self.dialog.open:
             # Other keys are typing, for the text fields.
             if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
@@ -344,7 +354,11 @@ class PlayWindow(arcade.Window):
             else:
                 self.notices.add(f"{keys.BINDINGS[action].label} is the facilitator's key.", Kind.INFO, time.monotonic())
             return
-        if symbol == arcade.key.ESCAPE and (self.leave() or self.placing.cancel()):
+        if symbol == arcade.key.ESCAPE and (self.leave() or self.board_actions.escape() or self.placing.cancel()):
+            self.repaint()
+            return
+        if self.board_actions.key(symbol, modifiers, self.city):
+            self.repaint()
             return
         if symbol in (arcade.key.ENTER, arcade.key.NUM_ENTER):
             self.open_dialog()
@@ -359,7 +373,8 @@ class PlayWindow(arcade.Window):
         elif symbol == arcade.key.C:
             self.toggle_selected()
         elif symbol == arcade.key.P and self.city is not None:
-            self.intents.preview(self.city)
+            if not self.board_actions.preview(self.city):
+                self.intents.preview(self.city)
         elif symbol in (arcade.key.F, arcade.key.HOME) and self.map_viewport is not None:
             self.map_viewport.fit()
         elif symbol == arcade.key.L:
@@ -376,7 +391,7 @@ class PlayWindow(arcade.Window):
             self.open_chat()
 
     def on_mouse_press(self, x: int, y: int, button: int, modifiers: int) -> None:
-        if self.dialog.open or self.prompt.open or self.help.open:
+        if self.dialog.open or self.prompt.open or self.help.open or self.board_actions.dialog.open:
             return
         self._press = (x, y)
         self._dragged = False
@@ -417,7 +432,14 @@ class PlayWindow(arcade.Window):
         self._dragged = False
 
     def on_mouse_scroll(self, x: int, y: int, scroll_x: float, scroll_y: float) -> None:
-        if self.map_viewport is not None and scroll_y and not self.dialog.open:
+        if self.dialog.open or self.board_actions.dialog.open:
+            return
+        side = self.hud.side_area(*self.get_size())
+        if self.city is not None and side.left <= x < side.left + side.width and side.bottom <= y < side.bottom + side.height:
+            if scroll_y and self.tabs.active == "board" and not (self.draft.showing or self.draft.pending):
+                self.board.scroll(scroll_y)
+            return
+        if self.map_viewport is not None and scroll_y:
             self.map_viewport.zoom_at(x, y, WHEEL_ZOOM**scroll_y)
 
     def on_resize(self, width: int, height: int) -> None:
@@ -425,6 +447,8 @@ class PlayWindow(arcade.Window):
             self.map_viewport.resize((width, height), self.hud.map_area(width, height))
         if self.dialog.open:
             self.dialog.place(self.hud.map_area(width, height))
+        if self.board_actions.dialog.open:
+            self.board_actions.dialog.place(self.hud.map_area(width, height))
 
     # -- drawing -----------------------------------------------------------------------
 
@@ -443,12 +467,14 @@ class PlayWindow(arcade.Window):
             if self.draft.showing or self.draft.pending is not None:
                 budget = self.game.budget()
                 self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"),
-                                        None if budget is None else budget[0] - budget[1])
+                                        None if budget is None else budget[0] - budget[1],
+                                        **self.board_actions.preview_words())
             else:
                 self.tabs.draw(side, time.monotonic())
             if self.status is not None:
                 self.hud.draw_status(self.status, width, height)  # over the side panel too
         self.dialog.draw()
+        self.board_actions.dialog.draw()
         self.prompt.draw()
         self.help.draw(width, height)
 
@@ -468,7 +494,8 @@ class PlayWindow(arcade.Window):
             side_panel=city is not None,
             traffic=self.layers.roads_legend(self.draft),
             overlay_at_left=previewing,
-            help=captions.PREVIEW_HELP if previewing else (instruction(self.tool_box) or captions.HELP),
+            help=self.board_actions.help_line() or (captions.PREVIEW_HELP if previewing
+                                                    else (instruction(self.tool_box) or captions.HELP)),
         )
 
 
@@ -483,7 +510,17 @@ class BoardTab:
         self.window.board.draw(self.window.game, area, now)
 
     def click(self, x: float, y: float) -> bool:
-        hit = self.window.board.proposal_at(x, y)
+        board = self.window.board
+        button = board.open.button_at(x, y)
+        if button is not None:
+            self.window.board_actions.button(button, self.window.city)
+            self.window.repaint()
+            return True
+        comment = board.open.comment_at(x, y)
+        if comment is not None:
+            self.window.game.pick_comment(comment)
+            return True
+        hit = board.proposal_at(x, y)
         if hit is None:
             return False
         proposal, on_box = hit

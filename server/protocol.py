@@ -271,9 +271,10 @@ class Amend(Struct, tag="amend", tag_field="type", frozen=True, forbid_unknown_f
 
 
 class Withdraw(Struct, tag="withdraw", tag_field="type", frozen=True, forbid_unknown_fields=True):
-    """Take your proposal off the table (it leaves the ballot)."""
+    """Take your proposal off the table (it leaves the ballot), saying why if you like."""
 
     proposal: int
+    reason: str = ""
 
 
 class Comment(Struct, tag="comment", tag_field="type", frozen=True, forbid_unknown_fields=True):

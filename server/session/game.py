@@ -90,8 +90,8 @@ class Game:
                 book.submit(player, voting.ProposalId(pid), tick=tick)
             case p.Amend(proposal=pid, title=title, interventions=interventions, rationale=rationale):
                 book.amend(world, player, voting.ProposalId(pid), title, rationale, interventions, tick=tick, phase=phase)
-            case p.Withdraw(proposal=pid):
-                book.withdraw(player, voting.ProposalId(pid), tick=tick)
+            case p.Withdraw(proposal=pid, reason=reason):
+                book.withdraw(player, voting.ProposalId(pid), tick=tick, reason=reason)
             case p.Comment(proposal=pid, text=text, parent=parent):
                 book.comment(player, voting.ProposalId(pid), text, tick=tick,
                              parent=None if parent is None else CommentId(parent))

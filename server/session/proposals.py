@@ -400,9 +400,10 @@ class ProposalBook:
                                          checked.interventions, checked.costs_eur, checked.cost_eur))
         return self.view(pid, player)
 
-    def withdraw(self, player: Player, pid: ProposalId, *, tick: int) -> ProposalView:
+    def withdraw(self, player: Player, pid: ProposalId, *, tick: int, reason: str = "") -> ProposalView:
         proposal = self._own(player, pid, "withdraw")
-        self._move(proposal, "withdraw", (Status.DRAFT, Status.SUBMITTED), Status.WITHDRAWN, player, tick)
+        reason = _text(reason, MAX_REASON, "reason", "reason", required=False)
+        self._move(proposal, "withdraw", (Status.DRAFT, Status.SUBMITTED), Status.WITHDRAWN, player, tick, reason)
         return self.view(pid, player)
 
     # -- the facilitator's decisions ---------------------------------------------------

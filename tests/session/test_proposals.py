@@ -142,7 +142,9 @@ def test_amend_keeps_every_version_and_only_authors_change_their_proposals(tiny_
     assert refused(lambda: book.amend(tiny_world, BOB, pid, "Mine", "", [p.CloseLink(link=4)], tick=21,
                                       phase=PROPOSE)) == "not_author"
     assert refused(lambda: book.withdraw(BOB, pid, tick=21)) == "not_author"
-    assert book.withdraw(ADA, pid, tick=22).status == Status.WITHDRAWN
+    assert refused(lambda: book.withdraw(ADA, pid, tick=22, reason="x" * 501)) == "reason_too_long"
+    view = book.withdraw(ADA, pid, tick=22, reason="  Bob's does it better. ")
+    assert view.status == Status.WITHDRAWN and view.history[-1].reason == "Bob's does it better."
     assert refused(lambda: book.withdraw(ADA, pid, tick=23)) == "wrong_status"
     assert refused(lambda: book.amend(tiny_world, ADA, pid, "Back", "", [p.CloseLink(link=0)], tick=23,
                                       phase=PROPOSE)) == "wrong_status"
