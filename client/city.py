@@ -143,10 +143,14 @@ class City:
         """bool[L]: links cars may use when open (the rest are paths for feet and bikes)."""
         return np.asarray((self.modes & CAR_BIT) != 0)
 
-    def volume_capacity(self) -> np.ndarray:
-        """float64[L]: flow over capacity; 0 where the capacity is not positive."""
-        cap = self.capacity_veh_h
-        return np.divide(self.flow_veh_h, cap, out=np.zeros(self.n_links), where=cap > 0)
+    def volume_capacity(self, links: np.ndarray | None = None) -> np.ndarray:
+        """float64[L]: flow over capacity (of the links given, if any); 0 where the capacity
+        is not positive."""
+        if links is None:
+            cap, flow = self.capacity_veh_h, self.flow_veh_h
+        else:
+            cap, flow = self.capacity_veh_h[links], self.flow_veh_h[links]
+        return np.divide(flow, cap, out=np.zeros(cap.shape[0]), where=cap > 0)
 
     def road_class_name(self, link: int) -> str:
         code = int(self.road_class[link])

@@ -51,7 +51,9 @@ class PlayWindow(arcade.Window):
         self, link: Link, *, name: str = "", code: str = "", width: int = 1280, height: int = 800,
         visible: bool = True,
     ) -> None:
-        super().__init__(width, height, "Agora", resizable=True, visible=visible)
+        # The map smooths its own roads offscreen; multisampling the window as well would
+        # cost a software renderer 15 ms a frame for panels and text that need none.
+        super().__init__(width, height, "Agora", resizable=True, visible=visible, antialiasing=False)
         self.background_color = palette.BACKGROUND
         self.link = link
         self.hud = Hud()
@@ -164,11 +166,11 @@ class PlayWindow(arcade.Window):
         city, view = self.city, self.map_view
         if city is None or view is None:
             return
-        moved = city.apply(delta).size
+        moved = city.apply(delta)
         if self.draft.showing:
             return  # the preview's roads and layer stay on screen; the city behind moves on
-        if moved:
-            view.refresh_links()
+        if moved.size:
+            view.refresh_links(changed=moved)
         if self.layers.overlay in city.layers_changed:
             view.show_overlay(self.layers.overlay)
 
