@@ -125,6 +125,11 @@ class MapView:
         self.refresh_links()
 
     @property
+    def version(self) -> int:
+        """Bumped by every change to what the map shows."""
+        return self._version
+
+    @property
     def selected(self) -> int | None:
         return self._selected
 

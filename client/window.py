@@ -30,6 +30,7 @@ from agora.client.notices import Kind, Notices
 from agora.client.preview_panel import PreviewPanel
 from agora.client.propose_dialog import ProposeDialog
 from agora.client.side_tabs import SideTabs
+from agora.client.tooltip import Tooltip
 from agora.client.viewport import Area, Viewport
 from agora.server import protocol as p
 
@@ -66,6 +67,7 @@ class PlayWindow(arcade.Window):
         self.tabs = SideTabs()
         self.tabs.add("board", "Proposals", BoardTab(self))
         self.preview_panel = PreviewPanel()
+        self.tooltip = Tooltip()
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
         self.player_id: int | None = None
@@ -296,7 +298,14 @@ class PlayWindow(arcade.Window):
         self._press = (x, y)
         self._dragged = False
 
+    def on_mouse_motion(self, x: int, y: int, dx: int, dy: int) -> None:
+        self.tooltip.move(x, y, time.monotonic())
+
+    def on_mouse_leave(self, x: int, y: int) -> None:
+        self.tooltip.leave()
+
     def on_mouse_drag(self, x: int, y: int, dx: int, dy: int, buttons: int, modifiers: int) -> None:
+        self.tooltip.move(x, y, time.monotonic())
         if self._press is None or self.map_viewport is None:
             return
         if not self._dragged and abs(x - self._press[0]) + abs(y - self._press[1]) > CLICK_SLOP_PX:
@@ -310,6 +319,8 @@ class PlayWindow(arcade.Window):
         clicked = self._press is not None and not self._dragged and button == arcade.MOUSE_BUTTON_LEFT
         if clicked and not self.hud.covers(x, y):
             self.select_at(x, y, add=bool(modifiers & arcade.key.MOD_SHIFT))
+        elif clicked and self.hud.click(x, y):
+            pass  # a legend folded or unfolded
         elif clicked and not self.draft.showing and self.city is not None:
             self.tabs.click(x, y)
         self._press = None
@@ -339,6 +350,9 @@ class PlayWindow(arcade.Window):
                 self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"))
             else:
                 self.tabs.draw(side, time.monotonic())
+        if self.city is not None and self.map_view is not None and self.map_viewport is not None and not self.dialog.open:
+            self.tooltip.draw(self.city, self.map_view, self.map_viewport, time.monotonic(), (width, height),
+                              self.hud.covers)
         self.dialog.draw()
 
     def hud_screen(self) -> Screen:

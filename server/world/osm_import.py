@@ -33,6 +33,7 @@ import numpy as np
 
 from agora.server.world.osm_rules import ImportLog, OsmImportError, OsmRules
 from agora.server.world.types import LandUse, Mode, RoadClass
+from agora.server.world.names import LinkNames
 from agora.server.world.world import Grid, Network, World, WorldMeta, worlds_root
 from agora.server.world.zones import zone_nodes
 
@@ -195,7 +196,8 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
         modules=list(MODULES),
         parameters={"demand": {"intrazonal_m": round(rules.zones["intrazonal_per_side"] * side * cell_m, 1)}},
     )
-    world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines)
+    world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines,
+                  names=LinkNames.of(roads.link_name))
     world.validate()
     _count(world, log, side)
     return Imported(world, roads, log, path.name)
