@@ -19,9 +19,9 @@ import arcade
 from agora.client import overlays, palette
 from agora.client.drawing import text
 
-SEGMENT_PX = 44.0
-BAR_PX = 11.0
-PAD = 8.0
+SEGMENT_PX = 42.0
+BAR_PX = 10.0
+PAD = 7.0
 TITLE_PX = 18.0
 TICK_PX = 15.0
 EXTRA_PX = 18.0
