@@ -135,7 +135,10 @@ class City:
         for layer in delta.layers:
             self._take_layer(layer, self.layer_q.get(layer.name))
             self.layers_changed.add(layer.name)
-        return np.union1d(links, toggled)
+        moved = np.zeros(self.n_links, dtype=bool)
+        moved[links] = True
+        moved[toggled] = True
+        return np.flatnonzero(moved)
 
     def _take_layer(self, layer: p.Layer, held: np.ndarray | None) -> None:
         q = layer.quantised(held)

@@ -69,6 +69,7 @@ class MapView:
         self._shown_q: np.ndarray | None = None
         self._shown_key: tuple[str, float, float] | None = None
         self._luts: dict[tuple[str, float, float], np.ndarray] = {}
+        self._lut_rows = city.land_use.astype(np.int32) << 8  # each cell's row in a layer's table
         self._fills = np.zeros((city.n_links, 4), dtype=np.uint8)
         self._traffic_shown = False  # the fills are the traffic's, so a delta can patch them
         height, width = land.shape[:2]
@@ -175,16 +176,15 @@ class MapView:
         if lut is None:
             steps = info.values(np.arange(256, dtype=np.uint8))
             lut = self._luts[key] = overlays.overlay_lut(steps, self.overlay, self._land_lut)
-        codes = self.city.land_use
         if self._shown_key == key and self._shown_q is not None:
             rows = np.flatnonzero((q != self._shown_q).any(axis=1))
             if rows.size == 0:
                 return
             r0, r1 = int(rows[0]), int(rows[-1]) + 1
-            self._shown[r0:r1] = lut[(codes[r0:r1].astype(np.int64) << 8) | q[r0:r1]]
-            self._land_texture.write(self._shown[r0:r1].tobytes(), viewport=(0, r0, q.shape[1], r1 - r0))
+            self._shown[r0:r1] = lut[self._lut_rows[r0:r1] | q[r0:r1]]
+            self._land_texture.write(memoryview(self._shown[r0:r1]), viewport=(0, r0, q.shape[1], r1 - r0))
         else:
-            self._write_grid(lut[(codes.astype(np.int64) << 8) | q])
+            self._write_grid(lut[self._lut_rows | q])
         self._shown_q, self._shown_key = q.copy(), key
         self._version += 1
 
@@ -192,7 +192,7 @@ class MapView:
         """The whole texture, as packed RGBA (uint32[H, W])."""
         self._shown = np.ascontiguousarray(packed.reshape(self._shown.shape))
         self._shown_q = self._shown_key = None
-        self._land_texture.write(self._shown.tobytes())
+        self._land_texture.write(memoryview(self._shown))
 
     def refresh_links(
         self, rgba: np.ndarray | None = None, dashed: np.ndarray | None = None, changed: np.ndarray | None = None
