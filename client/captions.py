@@ -49,7 +49,9 @@ def link_summary(city: City, link: int, picked: int = 1) -> tuple[str, str, str]
     lanes = int(city.lanes[link])
     twin = int(city.twin[link])
     direction = "one direction of a two-way street" if twin >= 0 else "one-way"
-    head = f"Road {link}: {cls}, {lanes} lane{'s' if lanes != 1 else ''}, {direction}"
+    name = city.street_name(link)
+    road = f"{name}, road {link}" if name else f"Road {link}"
+    head = f"{road}: {cls}, {lanes} lane{'s' if lanes != 1 else ''}, {direction}"
     flow = float(city.flow_veh_h[link])
     cap = float(city.capacity_veh_h[link])
     if not city.car_link()[link]:

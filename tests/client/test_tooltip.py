@@ -10,7 +10,7 @@ import pytest
 import towns
 from frames import grab, pixel, pump, save, send_events
 
-from agora.client import palette, tooltip
+from agora.client import captions, palette, tooltip
 from agora.server.net.layers import LayerFeed
 from agora.server.world.names import LinkNames
 
@@ -140,3 +140,10 @@ def test_layer_values_carry_the_decimals_of_their_step() -> None:
     assert tooltip.layer_value(0.428, 0.004, "0-1") == "0.43 (0 to 1)"
     assert tooltip.layer_value(3.0, 1.0, "of 5") == "3 of 5"
     assert tooltip.layer_value(7.25, 0.25, "min") == "7.2 min"
+
+
+def test_the_selected_roads_summary_names_the_street(joined, world) -> None:  # type: ignore[no-untyped-def]
+    link = towns.link_between(world, 5, 6)
+    assert captions.link_summary(joined.city, link)[0].startswith(f"Mill Road, road {link}: arterial, 2 lanes")
+    other = towns.link_between(world, 1, 5)
+    assert captions.link_summary(joined.city, other)[0].startswith(f"Road {other}: collector")
