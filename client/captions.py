@@ -59,7 +59,7 @@ def link_summary(city: City, link: int, picked: int = 1) -> tuple[str, str, str]
     if city.closed[link]:
         return head, f"Closed to cars (capacity {cap:,.0f} veh/h when open).", "Press C to reopen it to cars."
     what = "closing it" if picked <= 1 else f"closing the {picked} roads picked"
-    vc = float(city.volume_capacity()[link])
+    vc = float(city.volume_capacity(np.array([link]))[0])
     klass = palette.TRAFFIC_CLASSES[int(palette.traffic_class(np.array([vc]))[0])].label.split(",")[0]
     return (
         head,
