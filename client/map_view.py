@@ -182,7 +182,7 @@ class MapView:
                 return
             r0, r1 = int(rows[0]), int(rows[-1]) + 1
             self._shown[r0:r1] = lut[self._lut_rows[r0:r1] | q[r0:r1]]
-            self._land_texture.write(memoryview(self._shown[r0:r1]), viewport=(0, r0, q.shape[1], r1 - r0))
+            self._land_texture.write(self._shown[r0:r1].data, viewport=(0, r0, q.shape[1], r1 - r0))
         else:
             self._write_grid(lut[self._lut_rows | q])
         self._shown_q, self._shown_key = q.copy(), key
@@ -192,7 +192,7 @@ class MapView:
         """The whole texture, as packed RGBA (uint32[H, W])."""
         self._shown = np.ascontiguousarray(packed.reshape(self._shown.shape))
         self._shown_q = self._shown_key = None
-        self._land_texture.write(memoryview(self._shown))
+        self._land_texture.write(self._shown.data)
 
     def refresh_links(
         self, rgba: np.ndarray | None = None, dashed: np.ndarray | None = None, changed: np.ndarray | None = None
