@@ -16,6 +16,8 @@ server changes something, the zoom changes, or a pan reaches the margin's edge.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from arcade.context import ArcadeContext
 from arcade.gl import BufferDescription, Framebuffer
@@ -32,6 +34,8 @@ DASH_PX = 7.0
 # How far the map can be dragged before its roads are drawn again, as a share of the
 # window on each side (a larger picture takes longer to draw).
 PAN_MARGIN = 0.25
+# A picture drawn without a margin (while zooming) gets one once the view rests this long.
+IDLE_S = 0.25
 
 def _normalized(rgba: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
     return (rgba[0] / 255, rgba[1] / 255, rgba[2] / 255, rgba[3] / 255)
@@ -257,21 +261,24 @@ class MapView:
 
     # -- drawing ---------------------------------------------------------------------
 
-    def draw(self, viewport: Viewport, framebuffer_size: tuple[int, int]) -> None:
+    def draw(self, viewport: Viewport, framebuffer_size: tuple[int, int], now: float | None = None) -> None:
         """Paint the map over the whole window from the cached picture, drawing the picture
         again only if what it shows changed or the view left it."""
+        now = time.monotonic() if now is None else now
         pic = self._picture
         scene = (viewport.px_per_m, viewport.window_size, framebuffer_size, viewport.area)
         shift: tuple[float, float] | None = None
         if pic is not None and pic.version == self._version and pic.scene == scene:
             shift = pic.shift_px(viewport)
+            if shift is not None and pic.margin_px == (0, 0) and now - pic.drawn_at >= IDLE_S:
+                shift = None  # idle: draw the margin now, so that the next drag starts smoothly
         if shift is None:
-            # Dragging (the scale and window as the picture's): draw with a margin to pan
-            # over; otherwise the window's size, which draws fastest while zooming.
+            # Dragging or idle (the scale and window as the picture's): draw with a margin
+            # to pan over; otherwise the window's size, which draws fastest while zooming.
             panning = pic is not None and pic.scene == scene and (pic.version == self._version or pic.margin_px[0] > 0)
             w, h = viewport.window_size
             margin = (round(w * PAN_MARGIN), round(h * PAN_MARGIN)) if panning else (0, 0)
-            pic = self._picture = _Picture(self._version, scene, viewport.center_m, margin)
+            pic = self._picture = _Picture(self._version, scene, viewport.center_m, margin, now)
             self._render_offscreen(viewport, framebuffer_size, margin)
             shift = (0.0, 0.0)
         assert self._plain_fbo is not None
@@ -369,14 +376,15 @@ class MapView:
 
 class _Picture:
     """What the offscreen picture shows: the map's version, the scale and window sizes, the
-    view's centre, and the margin (pixels each side) drawn around the window."""
+    view's centre, the margin (pixels each side) drawn around the window, and when."""
 
     def __init__(self, version: int, scene: tuple[object, ...], center_m: tuple[float, float],
-                 margin_px: tuple[int, int]) -> None:
+                 margin_px: tuple[int, int], drawn_at: float) -> None:
         self.version = version
         self.scene = scene
         self.center_m = center_m
         self.margin_px = margin_px
+        self.drawn_at = drawn_at
 
     def shift_px(self, viewport: Viewport) -> tuple[float, float] | None:
         """How far the view moved from the picture's, in pixels; None if past the margin."""
