@@ -9,9 +9,10 @@ pixels (so roads keep their width at any zoom) and shifts it to the right of its
 of travel, so both directions of a two-way street show.
 
 A software renderer needs tens of milliseconds to draw 20,000 roads, so the finished map
-is a picture kept on the GPU, larger than the window by a margin once the map is dragged:
-a pan copies it shifted by whole pixels, and the roads are drawn again only when the
-server changes something, the zoom changes, or a pan reaches the margin's edge.
+is a picture kept on the GPU, larger than the window by a margin (drawn once the view
+rests after a zoom, or when a drag starts): a pan copies it shifted by whole pixels, and
+the roads are drawn again only when the server changes something, the zoom changes, or a
+pan reaches the margin's edge.
 """
 
 from __future__ import annotations
