@@ -95,3 +95,18 @@ def test_the_snapshot_carries_the_names_and_an_old_one_without_them_still_decode
     before = msgspec.msgpack.decode(msgspec.msgpack.encode(old), type=p.Snapshot)
     assert before.network.link_name is None and before.network.names == []
     assert City(before).street_name(link) == ""
+
+
+def test_a_recorded_session_keeps_its_worlds_names(town: World, tmp_path: Path) -> None:
+    from agora.server.session.session import Session
+    from agora.server.store.eventlog import EventLog
+
+    log = EventLog(tmp_path / "agora.db")
+    try:
+        log.open_session(Session("s", town, code="NAMES1"), town.state_hash())
+        kept = log.world(town.state_hash())
+    finally:
+        log.close()
+    assert kept is not None and kept.state_hash() == town.state_hash()
+    assert kept.names is not None and kept.names.text == town.names.text  # type: ignore[union-attr]
+    assert np.array_equal(kept.names.link, town.names.link)  # type: ignore[union-attr]
