@@ -289,7 +289,13 @@ class MapView:
         prog["u_shift"] = (round((mx + shift[0]) * ratio), round((my + shift[1]) * ratio))
         self._plain_fbo.color_attachments[0].use(0)
         prog["u_picture"] = 0
+        # Only the map's area: the bars and the side panel cover the rest, and a software
+        # renderer pays for every pixel copied.
+        window = self.ctx.active_framebuffer
+        a = viewport.area
+        window.scissor = (int(a.left), int(a.bottom), int(round(a.width)), int(round(a.height)))  # scaled by arcade
         self._screen_quad.render(prog)
+        window.scissor = None
 
     @staticmethod
     def _max_margin(viewport: Viewport) -> tuple[int, int]:
