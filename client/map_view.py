@@ -320,10 +320,16 @@ class MapView:
         target = self._msaa_fbo or self._plain_fbo
         inset = (round((mx - margin[0]) * ratio), round((my - margin[1]) * ratio))
         area = (inset[0], inset[1], full[0] - 2 * inset[0], full[1] - 2 * inset[1])
+        # Roads are drawn only where the map's area can show them (with the margin to pan).
+        a = viewport.area
+        seen = (round((a.left + mx - margin[0]) * ratio), round((a.bottom + my - margin[1]) * ratio),
+                round((a.width + 2 * margin[0]) * ratio), round((a.height + 2 * margin[1]) * ratio))
         with target.activate():
             target.viewport = area
             target.clear(color=palette.BACKGROUND, viewport=area)
+            target.scissor = seen
             self._render(viewport, margin)
+            target.scissor = None
             target.viewport = (0, 0, *full)
         if self._msaa_fbo is not None:
             active = self.ctx.active_framebuffer
