@@ -320,13 +320,14 @@ class MapView:
         target = self._msaa_fbo or self._plain_fbo
         inset = (round((mx - margin[0]) * ratio), round((my - margin[1]) * ratio))
         area = (inset[0], inset[1], full[0] - 2 * inset[0], full[1] - 2 * inset[1])
-        # Roads are drawn only where the map's area can show them (with the margin to pan).
+        # Only the map's area (and the margin to pan it over) is cleared, drawn and resolved:
+        # the copy to the window never reads the rest, under the bars and the side panel.
         a = viewport.area
         seen = (round((a.left + mx - margin[0]) * ratio), round((a.bottom + my - margin[1]) * ratio),
                 round((a.width + 2 * margin[0]) * ratio), round((a.height + 2 * margin[1]) * ratio))
         with target.activate():
             target.viewport = area
-            target.clear(color=palette.BACKGROUND, viewport=area)
+            target.clear(color=palette.BACKGROUND, viewport=seen)
             target.scissor = seen
             self._render(viewport, margin)
             target.scissor = None
@@ -334,10 +335,9 @@ class MapView:
         if self._msaa_fbo is not None:
             active = self.ctx.active_framebuffer
             # A blit is clipped by the scissor box, which is the bound framebuffer's: bind
-            # the picture's, with its box on the part drawn (all of it, or only the
-            # window's share would be resolved; no more, which would cost time).
+            # the picture's, with its box on the part drawn.
             with self._plain_fbo.activate() as plain:
-                plain.scissor = area
+                plain.scissor = seen
                 self.ctx.copy_framebuffer(self._msaa_fbo, plain, depth=False)
                 plain.scissor = None
             # The copy leaves GL's read and draw bindings on the two offscreen buffers
