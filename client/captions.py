@@ -57,7 +57,9 @@ def link_summary(city: City, link: int, picked: int = 1) -> tuple[str, str, str]
     lanes = int(city.lanes[link])
     twin = int(city.twin[link])
     direction = "one direction of a two-way street" if twin >= 0 else "one-way"
-    head = f"Road {link}: {cls}, {lanes} lane{'s' if lanes != 1 else ''}, {direction}"
+    name = city.street_name(link)
+    road = f"{name}, road {link}" if name else f"Road {link}"
+    head = f"{road}: {cls}, {lanes} lane{'s' if lanes != 1 else ''}, {direction}"
     flow = float(city.flow_veh_h[link])
     cap = float(city.capacity_veh_h[link])
     if not city.car_link()[link]:
@@ -65,7 +67,7 @@ def link_summary(city: City, link: int, picked: int = 1) -> tuple[str, str, str]
     if city.closed[link]:
         return head, f"Closed to cars (capacity {cap:,.0f} veh/h when open).", "Press C to reopen it to cars."
     what = "closing it" if picked <= 1 else f"closing the {picked} roads picked"
-    vc = float(city.volume_capacity()[link])
+    vc = float(city.volume_capacity(np.array([link]))[0])
     klass = palette.TRAFFIC_CLASSES[int(palette.traffic_class(np.array([vc]))[0])].label.split(",")[0]
     return (
         head,

@@ -62,6 +62,8 @@ class City:
         self.grid_origin = (float(grid.origin_x_m), float(grid.origin_y_m))
         self.land_use = grid.land_use.to_numpy().reshape(grid.height, grid.width)
         self.land_use_names = list(grid.land_use_names)
+        self.residents = grid.residents.to_numpy().reshape(grid.height, grid.width)
+        self.jobs = grid.jobs.to_numpy().reshape(grid.height, grid.width)
 
         self.node_x_m = net.node_x_m.to_numpy().astype(np.float64)
         self.node_y_m = net.node_y_m.to_numpy().astype(np.float64)
@@ -75,6 +77,13 @@ class City:
         self.road_class_names = list(net.road_class_names)
         self.modes = net.modes.to_numpy().astype(np.int64)
         self.twin = net.twin.to_numpy().astype(np.int64)
+        self.bus_lane = net.bus_lane.to_numpy().astype(bool)
+        self.bike_lane = net.bike_lane.to_numpy().astype(bool)
+        self.toll_eur = net.toll_eur.to_numpy().astype(np.float64)
+        # Street names (a server from before names sends none: every link unnamed).
+        self.names = list(net.names)
+        self.link_name = (net.link_name.to_numpy().astype(np.int64) if net.link_name is not None
+                          else np.full(self.link_from.shape[0], -1, dtype=np.int64))
 
         # Arrays decoded from the wire are read-only views on the message bytes: copy
         # the two that deltas rewrite.
@@ -89,7 +98,7 @@ class City:
             self._take_layer(layer, None)
 
         n = self.n_links
-        for name in ("link_to", "capacity_veh_h", "road_class", "modes", "twin", "flow_veh_h", "closed"):
+        for name in ("link_to", "capacity_veh_h", "road_class", "modes", "twin", "flow_veh_h", "closed", "link_name"):
             if getattr(self, name).shape != (n,):
                 raise ValueError(f"snapshot array {name} has shape {getattr(self, name).shape}, expected ({n},)")
 
@@ -126,7 +135,10 @@ class City:
         for layer in delta.layers:
             self._take_layer(layer, self.layer_q.get(layer.name))
             self.layers_changed.add(layer.name)
-        return np.union1d(links, toggled)
+        moved = np.zeros(self.n_links, dtype=bool)
+        moved[links] = True
+        moved[toggled] = True
+        return np.flatnonzero(moved)
 
     def _take_layer(self, layer: p.Layer, held: np.ndarray | None) -> None:
         q = layer.quantised(held)
@@ -143,10 +155,19 @@ class City:
         """bool[L]: links cars may use when open (the rest are paths for feet and bikes)."""
         return np.asarray((self.modes & CAR_BIT) != 0)
 
-    def volume_capacity(self) -> np.ndarray:
-        """float64[L]: flow over capacity; 0 where the capacity is not positive."""
-        cap = self.capacity_veh_h
-        return np.divide(self.flow_veh_h, cap, out=np.zeros(self.n_links), where=cap > 0)
+    def volume_capacity(self, links: np.ndarray | None = None) -> np.ndarray:
+        """float64[L]: flow over capacity (of the links given, if any); 0 where the capacity
+        is not positive."""
+        if links is None:
+            cap, flow = self.capacity_veh_h, self.flow_veh_h
+        else:
+            cap, flow = self.capacity_veh_h[links], self.flow_veh_h[links]
+        return np.divide(flow, cap, out=np.zeros(cap.shape[0]), where=cap > 0)
+
+    def street_name(self, link: int) -> str:
+        """The street's name, or "" if the server sent none."""
+        i = int(self.link_name[link])
+        return self.names[i] if 0 <= i < len(self.names) else ""
 
     def road_class_name(self, link: int) -> str:
         code = int(self.road_class[link])

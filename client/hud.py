@@ -1,4 +1,4 @@
-"""Everything drawn over the map in screen pixels: the indicator bar, legend, selection,
+"""Everything drawn over the map in screen pixels: the indicator bar, legends, selection,
 notices, the help line and the connection status.
 
 Text objects are made once and only their strings and positions change, since building
@@ -14,21 +14,18 @@ import arcade
 from agora.client import captions, palette
 from agora.client.drawing import fit_text as _fit_text
 from agora.client.drawing import text as _text
+from agora.client.legends import Bar, LegendDrawer, traffic_bar
 from agora.client.notices import Kind, Notice
 from agora.client.viewport import Area
 
 TOP_BAR_PX = 62
 HELP_BAR_PX = 26
 PAD = 10
-LEGEND_ROW_PX = 22
 # The side panel (phase, budget, proposals, previews) takes this share of the width, within bounds.
 SIDE_SHARE = 0.3
 SIDE_MIN_PX = 340
 SIDE_MAX_PX = 470
 
-
-TRAFFIC_TITLE = "Traffic: flow / capacity"
-Legend = tuple[str, list[tuple[str, palette.RGBA]]]  # title, (label, colour) rows
 
 
 @dataclass
@@ -43,9 +40,9 @@ class Screen:
     notices: list[Notice]
     status: tuple[str, str, Kind] | None  # headline, detail, kind; shown over the map
     show_legend: bool
-    overlay: Legend | None = None  # the grid layer painted over the map
+    overlay: Bar | None = None  # the grid layer painted over the map
     side_panel: bool = False  # room is kept at the right for the side panel
-    traffic: Legend | None = None  # what the roads' colours mean, if not the traffic classes
+    traffic: Bar | None = None  # what the roads' colours mean, if not the traffic classes
     overlay_at_left: bool = False  # the grid layer's legend at the bottom left (in a preview)
     help: str = captions.HELP
     notices_below_px: float = 0.0  # notices start this far below the top bar (under a banner)
@@ -69,13 +66,8 @@ class Hud:
         self._card_labels = [_text(10, palette.TEXT_DIM) for _ in range(8)]
         self._card_values = [_text(16, bold=True) for _ in range(8)]
         self._help = _text(10.5, palette.TEXT_DIM)
-        self._legend_title = _text(11, bold=True)
-        self._legend_rows = [_text(10.5) for _ in range(9)]
-        for row, klass in zip(self._legend_rows, palette.TRAFFIC_CLASSES):
-            row.text = klass.label
-        self._legend_title.text = TRAFFIC_TITLE
-        self._overlay_title = _text(11, bold=True)
-        self._overlay_rows = [_text(10.5) for _ in range(8)]
+        self.roads_legend = LegendDrawer()
+        self.grid_legend = LegendDrawer()
         self._selection = [_text(12, bold=True), _text(11.5), _text(11, palette.TEXT_DIM)]
         self._notices = [_text(12) for _ in range(4)]
         self._status_head = _text(18, bold=True, anchor_x="center")
@@ -96,6 +88,10 @@ class Hud:
         are for the panel, not for the map beneath)."""
         return any(l <= x < l + w and b <= y < b + h for l, b, w, h in self._panels)
 
+    def click(self, x: float, y: float) -> bool:
+        """A click on a legend's title folds or unfolds it; False if none was hit."""
+        return self.roads_legend.click(x, y) or self.grid_legend.click(x, y)
+
     def _panel(self, left: float, bottom: float, width: float, height: float, color: palette.RGBA) -> None:
         arcade.draw_lbwh_rectangle_filled(left, bottom, width, height, color)
         self._panels.append((left, bottom, width, height))
@@ -109,10 +105,11 @@ class Hud:
             side = self.side_area(width, height)
             self._panel(side.left, side.bottom, side.width, side.height, palette.BAR)
         if screen.show_legend:
-            top = self._draw_legend(right, screen.traffic)
+            top = self._draw_legend(self.roads_legend, screen.traffic or traffic_bar(), right, self.bottom_px + PAD)
+            self._legend_left = self.roads_legend.rect[0]
             if screen.overlay is not None:
-                bottom = self.bottom_px + PAD if screen.overlay_at_left else top + PAD
-                self._draw_overlay_legend(screen.overlay, right, bottom, screen.overlay_at_left)
+                bottom = self.bottom_px + PAD if screen.overlay_at_left else top + PAD / 2
+                self._draw_legend(self.grid_legend, screen.overlay, None if screen.overlay_at_left else right, bottom)
         if screen.selection is not None:
             self._draw_selection(screen.selection, self._legend_left if screen.show_legend else right)
         self._draw_notices(screen.notices, right, height - screen.notices_below_px)
@@ -155,56 +152,13 @@ class Hud:
             _fit_text(self._attribution, screen.attribution, room)
         self._attribution.draw()
 
-    def _draw_overlay_legend(self, legend: Legend, edge: float, bottom: float, at_left: bool = False) -> None:
-        """A grid layer's legend: at the right with its right edge at `edge`, or at the left."""
-        title, entries = legend
-        self._overlay_title.text = title
-        rows = self._overlay_rows[: len(entries)]
-        for row, (label, _) in zip(rows, entries):
-            row.text = label
-        swatch = 26
-        w = PAD * 3 + swatch + max([r.content_width for r in rows] + [self._overlay_title.content_width])
-        h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
-        left = PAD if at_left else edge - w - PAD
-        self._panel(left, bottom, w, h, palette.PANEL)
-        self._overlay_title.position = (left + PAD, bottom + h - PAD - 14)
-        self._overlay_title.draw()
-        for i, (row, (_, fill)) in enumerate(zip(rows, entries)):
-            y = bottom + h - PAD - 24 - LEGEND_ROW_PX * (i + 1) + 3
-            arcade.draw_lbwh_rectangle_filled(left + PAD - 1, y - 1, swatch + 2, 14, palette.CASING_COLOR)
-            arcade.draw_lbwh_rectangle_filled(left + PAD, y, swatch, 12, fill)
-            row.position = (left + PAD + swatch + PAD, y + 1)
-            row.draw()
-
-    def _draw_legend(self, width: float, traffic: Legend | None) -> float:
-        """The roads' legend at the bottom right (the traffic classes unless given), then
-        closed roads and paths; returns the y of its top edge."""
-        title, entries = traffic or (TRAFFIC_TITLE, [(k.label, k.color) for k in palette.TRAFFIC_CLASSES])
-        self._legend_title.text = title
-        entries = [*entries, ("closed to cars", palette.CLOSED_COLOR), ("foot / bike path", palette.PATH_COLOR)]
-        rows = self._legend_rows[: len(entries)]
-        for row, (label, _) in zip(rows, entries):
-            row.text = label
-        text_w = max([r.content_width for r in rows] + [self._legend_title.content_width])
-        swatch = 26
-        w = PAD * 3 + swatch + text_w
-        h = PAD * 2 + 24 + LEGEND_ROW_PX * len(rows)
-        left, bottom = width - w - PAD, self.bottom_px + PAD
-        self._legend_left = left
-        self._panel(left, bottom, w, h, palette.PANEL)
-        self._legend_title.position = (left + PAD, bottom + h - PAD - 14)
-        self._legend_title.draw()
-        for i, (row, (_, fill)) in enumerate(zip(rows, entries)):
-            y = bottom + h - PAD - 24 - LEGEND_ROW_PX * (i + 1) + 6
-            sx = left + PAD
-            thick = 3 if i == len(rows) - 1 else 8
-            arcade.draw_lbwh_rectangle_filled(sx - 1, y - 1, swatch + 2, thick + 2, palette.CASING_COLOR)
-            arcade.draw_lbwh_rectangle_filled(sx, y, swatch, thick, fill)
-            if i == len(rows) - 2:
-                for dash in range(0, swatch, 8):
-                    arcade.draw_lbwh_rectangle_filled(sx + dash, y, 4, thick, palette.CLOSED_DASH_COLOR)
-            row.position = (sx + swatch + PAD, y)
-            row.draw()
+    def _draw_legend(self, drawer: LegendDrawer, bar: Bar, right: float | None, bottom: float) -> float:
+        """A legend with its right edge PAD left of `right` (None: at the left edge); returns
+        the y of its top edge."""
+        w, h = drawer.size(bar)
+        left = PAD if right is None else right - w - PAD
+        drawer.draw(bar, left, bottom)
+        self._panels.append(drawer.rect)
         return bottom + h
 
     def _draw_selection(self, lines: tuple[str, str, str], right: float) -> None:

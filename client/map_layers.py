@@ -14,11 +14,9 @@ import numpy as np
 from agora.client import overlays, palette
 from agora.client.city import City
 from agora.client.drafts import Draft
-from agora.client.hud import Legend
+from agora.client.legends import Bar, delta_bar, flow_change_bar, layer_bar
 from agora.client.map_view import MapView
 from agora.server import protocol as p
-
-FLOW_CHANGE_TITLE = "Traffic in the preview: change"
 
 
 class MapLayers:
@@ -98,20 +96,20 @@ class MapLayers:
 
     # -- legends -----------------------------------------------------------------------
 
-    def roads_legend(self, draft: Draft) -> Legend | None:
+    def roads_legend(self, draft: Draft) -> Bar | None:
         """The roads' legend, if not the traffic classes."""
-        return (FLOW_CHANGE_TITLE, palette.flow_change_legend()) if draft.preview is not None else None
+        return flow_change_bar() if draft.preview is not None else None
 
-    def grid_legend(self, city: City, draft: Draft) -> Legend | None:
+    def grid_legend(self, city: City, draft: Draft) -> Bar | None:
         if draft.preview is not None:
             if self.delta is None or self.delta not in self.deltas:
                 return None
             layer = self.deltas[self.delta][0]
-            return f"{delta_title(layer, city)} ({layer.unit})", overlays.delta_legend_rows(self.delta, layer.unit)
+            return delta_bar(self.delta, delta_title(layer, city), layer.unit)
         if self.overlay is None or self.overlay not in city.layer_info:
             return None
         info = city.layer_info[self.overlay]
-        return f"{info.label} ({info.unit})", overlays.legend_rows(self.overlay, info.unit)
+        return layer_bar(self.overlay, info.label, info.unit)
 
 
 def delta_title(layer: p.Layer, city: City) -> str:

@@ -1,20 +1,29 @@
 """The map on the GPU: land use as one texture, roads as one instanced vertex buffer.
 
 Sizes grow with the city (a 512x512 grid, 20,000 links), so nothing here makes one
-object per cell or per link: the land-use texture is written once from numpy, each
-link is one instance of a six-vertex quad whose geometry never changes, and a delta
-rewrites only the per-link colour and style buffers. The vertex shader widens each
-link in screen pixels (so roads keep their width at any zoom) and shifts it to the
-right of its direction of travel, so both directions of a two-way street show.
+object per cell or per link: the land-use texture is written from numpy (a tick rewrites
+only the rows its layer changed, by one table lookup a cell), each link is one instance of
+a six-vertex quad whose geometry never changes, and a delta rewrites only the changed
+links' span of the colour and style buffers. The vertex shader widens each link in screen
+pixels (so roads keep their width at any zoom) and shifts it to the right of its direction
+of travel, so both directions of a two-way street show.
+
+A software renderer needs tens of milliseconds to draw 20,000 roads, so the finished map
+is a picture kept on the GPU, larger than the window by a margin (drawn once the view
+rests after a zoom, or when a drag starts): a pan copies it shifted by whole pixels, and
+the roads are drawn again only when the server changes something, the zoom changes, or a
+pan reaches the margin's edge.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from arcade.context import ArcadeContext
 from arcade.gl import BufferDescription, Framebuffer
 
-from agora.client import overlays, palette
+from agora.client import map_shaders, overlays, palette
 from agora.client.city import City
 from agora.client.viewport import Viewport
 
@@ -23,95 +32,11 @@ TWIN_GAP_PX = 0.75
 CASING_PX = 1.0
 SELECTION_HALO_PX = 3.5
 DASH_PX = 7.0
-
-_LAND_VERTEX = """
-#version 330
-uniform vec2 u_scale;
-uniform vec2 u_offset;
-in vec2 in_pos;
-in vec2 in_uv;
-out vec2 v_uv;
-void main() {
-    gl_Position = vec4(in_pos * u_scale + u_offset, 0.0, 1.0);
-    v_uv = in_uv;
-}
-"""
-
-_LAND_FRAGMENT = """
-#version 330
-uniform sampler2D u_land;
-in vec2 v_uv;
-out vec4 out_color;
-void main() {
-    out_color = texture(u_land, v_uv);
-}
-"""
-
-# One instance per link. in_corner.x runs along the link (0 at its start, 1 at its end),
-# in_corner.y across it (0 at the band's inner edge, 1 at its outer edge).
-_ROAD_VERTEX = """
-#version 330
-uniform vec2 u_scale;
-uniform vec2 u_offset;
-uniform vec2 u_clip_per_px;
-uniform float u_width_scale;
-uniform float u_grow_px;
-uniform int u_only;
-in vec2 in_corner;
-in vec2 in_a;
-in vec2 in_b;
-in float in_width_px;
-in float in_shift_px;
-in vec4 in_color;
-in float in_dashed;
-in float in_picked;
-out vec4 v_color;
-out float v_along_px;
-flat out float v_dashed;
-void main() {
-    // u_only: -1 every link, -2 the picked ones, else that one link.
-    if ((u_only >= 0 && gl_InstanceID != u_only) || (u_only == -2 && in_picked < 0.5)) {
-        gl_Position = vec4(2.0, 2.0, 0.0, 1.0);
-        return;
-    }
-    vec2 a_px = (in_a * u_scale + u_offset) / u_clip_per_px;
-    vec2 b_px = (in_b * u_scale + u_offset) / u_clip_per_px;
-    vec2 d = b_px - a_px;
-    float len = length(d);
-    vec2 dir = len > 1e-6 ? d / len : vec2(1.0, 0.0);
-    vec2 right = vec2(dir.y, -dir.x);
-    float inner = in_shift_px * u_width_scale - u_grow_px;
-    float outer = (in_shift_px + in_width_px) * u_width_scale + u_grow_px;
-    float along = mix(-u_grow_px, len + u_grow_px, in_corner.x);
-    vec2 p = a_px + dir * along + right * mix(inner, outer, in_corner.y);
-    gl_Position = vec4(p * u_clip_per_px, 0.0, 1.0);
-    v_color = in_color;
-    v_along_px = along;
-    v_dashed = in_dashed;
-}
-"""
-
-_ROAD_FRAGMENT = """
-#version 330
-uniform int u_solid;
-uniform vec4 u_solid_color;
-uniform vec4 u_dash_color;
-uniform float u_dash_px;
-in vec4 v_color;
-in float v_along_px;
-flat in float v_dashed;
-out vec4 out_color;
-void main() {
-    if (u_solid == 1) {
-        out_color = u_solid_color;
-    } else if (v_dashed > 0.5 && mod(v_along_px, 2.0 * u_dash_px) < u_dash_px) {
-        out_color = u_dash_color;
-    } else {
-        out_color = v_color;
-    }
-}
-"""
-
+# How far the map can be dragged before its roads are drawn again, as a share of the
+# window on each side (a larger picture takes longer to draw).
+PAN_MARGIN = 0.25
+# A picture drawn without a margin (while zooming) gets one once the view rests this long.
+IDLE_S = 0.25
 
 def _normalized(rgba: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
     return (rgba[0] / 255, rgba[1] / 255, rgba[2] / 255, rgba[3] / 255)
@@ -129,17 +54,29 @@ class MapView:
         # Bumped by every change to what the map shows; the cached picture is redrawn
         # only when it or the view moved on.
         self._version = 0
-        self._drawn: tuple[object, ...] | None = None
+        self._picture: _Picture | None = None
         self._msaa_fbo: Framebuffer | None = None
         self._plain_fbo: Framebuffer | None = None
         self._samples = min(4, int(ctx.info.MAX_SAMPLES))
 
-        self._land_program = ctx.program(vertex_shader=_LAND_VERTEX, fragment_shader=_LAND_FRAGMENT)
-        self._road_program = ctx.program(vertex_shader=_ROAD_VERTEX, fragment_shader=_ROAD_FRAGMENT)
+        self._land_program = ctx.program(vertex_shader=map_shaders.LAND_VERTEX, fragment_shader=map_shaders.LAND_FRAGMENT)
+        self._road_program = ctx.program(vertex_shader=map_shaders.ROAD_VERTEX, fragment_shader=map_shaders.ROAD_FRAGMENT)
+        self._picture_program = ctx.program(vertex_shader=map_shaders.PICTURE_VERTEX,
+                                            fragment_shader=map_shaders.PICTURE_FRAGMENT)
 
-        land = np.ascontiguousarray(palette.land_use_rgba(city))
+        self._land_lut = palette.land_use_lut(city)
+        land = np.ascontiguousarray(self._land_lut[city.land_use])
         self._land_rgba = land
         self.overlay: str | None = None
+        # What the texture holds (packed RGBA a cell), and the layer's q it was painted
+        # from, so that a tick repaints only the rows whose q changed.
+        self._shown = land.view(np.uint32).reshape(land.shape[:2]).copy()
+        self._shown_q: np.ndarray | None = None
+        self._shown_key: tuple[str, float, float] | None = None
+        self._luts: dict[tuple[str, float, float], np.ndarray] = {}
+        self._lut_rows = city.land_use.astype(np.int32) << 8  # each cell's row in a layer's table
+        self._fills = np.zeros((city.n_links, 4), dtype=np.uint8)
+        self._traffic_shown = False  # the fills are the traffic's, so a delta can patch them
         height, width = land.shape[:2]
         self._land_texture = ctx.texture(
             (width, height), components=4, data=land.tobytes(), filter=(ctx.NEAREST, ctx.NEAREST)
@@ -194,6 +131,11 @@ class MapView:
         self.refresh_links()
 
     @property
+    def version(self) -> int:
+        """Bumped by every change to what the map shows."""
+        return self._version
+
+    @property
     def selected(self) -> int | None:
         return self._selected
 
@@ -215,14 +157,14 @@ class MapView:
         flags[ids] = 1.0
         if not np.array_equal(flags, self._picked):
             self._picked = flags
-            self._write_styles()
+            self._write_styles(0, self.city.n_links)
             self._version += 1
 
     def show_delta(self, name: str, change: np.ndarray) -> None:
         """Paint a preview's change of a layer (float32[H, W], after - before) over the land
         use, better and worse in a diverging palette."""
         self.overlay = name
-        self._land_texture.write(np.ascontiguousarray(overlays.delta_rgba(change, name, self._land_rgba)).tobytes())
+        self._write_grid(np.ascontiguousarray(overlays.delta_rgba(change, name, self._land_rgba)).view(np.uint32))
         self._version += 1
 
     def show_overlay(self, name: str | None) -> None:
@@ -230,28 +172,64 @@ class MapView:
         the layer changes."""
         self.overlay = name if name is None or name in self.city.layer_q else None
         if self.overlay is None:
-            rgba = self._land_rgba
+            self._write_grid(self._land_rgba.view(np.uint32).reshape(self._shown.shape))
+            self._version += 1
+            return
+        info, q = self.city.layer_info[self.overlay], self.city.layer_q[self.overlay]
+        key = (self.overlay, info.offset, info.step)
+        lut = self._luts.get(key)
+        if lut is None:
+            steps = info.values(np.arange(256, dtype=np.uint8))
+            lut = self._luts[key] = overlays.overlay_lut(steps, self.overlay, self._land_lut)
+        if self._shown_key == key and self._shown_q is not None:
+            rows = np.flatnonzero((q != self._shown_q).any(axis=1))
+            if rows.size == 0:
+                return
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            self._shown[r0:r1] = lut[self._lut_rows[r0:r1] | q[r0:r1]]
+            self._land_texture.write(self._shown[r0:r1].data, viewport=(0, r0, q.shape[1], r1 - r0))
         else:
-            rgba = overlays.overlay_rgba(self.city.layer_values(self.overlay), self.overlay, self._land_rgba)
-        self._land_texture.write(np.ascontiguousarray(rgba).tobytes())
+            self._write_grid(lut[self._lut_rows | q])
+        self._shown_q, self._shown_key = q.copy(), key
         self._version += 1
 
-    def refresh_links(self, rgba: np.ndarray | None = None, dashed: np.ndarray | None = None) -> None:
-        """Rewrite the per-link colours and styles: from the city's traffic (after a delta),
-        or as given (uint8[L, 4] fills, bool[L] drawn closed), as a preview shows them."""
-        self._version += 1
-        if self.city.n_links == 0:
-            return
-        fills = palette.link_rgba(self.city) if rgba is None else rgba
-        self._dashed = (self.city.closed if dashed is None else dashed).astype(np.float32)
-        self._color_buffer.write(np.ascontiguousarray(fills, dtype=np.uint8).tobytes())
-        self._write_styles()
+    def _write_grid(self, packed: np.ndarray) -> None:
+        """The whole texture, as packed RGBA (uint32[H, W])."""
+        self._shown = np.ascontiguousarray(packed.reshape(self._shown.shape))
+        self._shown_q = self._shown_key = None
+        self._land_texture.write(self._shown.data)
 
-    def _write_styles(self) -> None:
+    def refresh_links(
+        self, rgba: np.ndarray | None = None, dashed: np.ndarray | None = None, changed: np.ndarray | None = None
+    ) -> None:
+        """Rewrite the per-link colours and styles: from the city's traffic (after a delta,
+        only the `changed` link ids when given), or as given (uint8[L, 4] fills, bool[L]
+        drawn closed), as a preview shows them."""
+        n = self.city.n_links
+        if n == 0:
+            self._version += 1
+            return
+        if rgba is None and dashed is None and changed is not None and self._traffic_shown:
+            if changed.size == 0:
+                return
+            self._fills[changed] = palette.link_rgba(self.city, changed)
+            self._dashed[changed] = self.city.closed[changed]
+            lo, hi = int(changed.min()), int(changed.max()) + 1
+        else:
+            self._fills = np.ascontiguousarray(palette.link_rgba(self.city) if rgba is None else rgba, dtype=np.uint8)
+            self._dashed = (self.city.closed if dashed is None else dashed).astype(np.float32)
+            self._traffic_shown = rgba is None and dashed is None
+            lo, hi = 0, n
+        self._color_buffer.write(self._fills[lo:hi].tobytes(), offset=4 * lo)
+        self._write_styles(lo, hi)
+        self._version += 1
+
+    def _write_styles(self, lo: int, hi: int) -> None:
+        """The dashed and picked flags of links lo..hi-1 into the style buffer."""
         if self.city.n_links == 0:
             return
-        styles = np.stack([self._dashed, self._picked[: self.city.n_links]], axis=1).astype(np.float32)
-        self._style_buffer.write(np.ascontiguousarray(styles).tobytes())
+        styles = np.stack([self._dashed[lo:hi], self._picked[lo:hi]], axis=1).astype(np.float32)
+        self._style_buffer.write(styles.tobytes(), offset=8 * lo)
 
     # -- geometry in pixels ------------------------------------------------------------
 
@@ -284,47 +262,91 @@ class MapView:
 
     # -- drawing ---------------------------------------------------------------------
 
-    def draw(self, viewport: Viewport, framebuffer_size: tuple[int, int]) -> None:
-        """Paint the map over the whole window, re-rendering it only if something changed.
-
-        At 20,000 links a software renderer needs tens of milliseconds for the roads, so
-        the finished map is kept in an offscreen texture and each frame only copies it.
-        """
-        key = (self._version, viewport.clip_transform(), viewport.window_size, framebuffer_size)
-        if key != self._drawn or self._plain_fbo is None:
-            self._render_offscreen(viewport, framebuffer_size)
-            self._drawn = key
+    def draw(self, viewport: Viewport, framebuffer_size: tuple[int, int], now: float | None = None) -> None:
+        """Paint the map over the whole window from the cached picture, drawing the picture
+        again only if what it shows changed or the view left it."""
+        now = time.monotonic() if now is None else now
+        pic = self._picture
+        scene = (viewport.px_per_m, viewport.window_size, framebuffer_size, viewport.area)
+        shift: tuple[float, float] | None = None
+        if pic is not None and pic.version == self._version and pic.scene == scene:
+            shift = pic.shift_px(viewport)
+            if shift is not None and pic.margin_px == (0, 0) and now - pic.drawn_at >= IDLE_S:
+                shift = None  # idle: draw the margin now, so that the next drag starts smoothly
+        if shift is None:
+            # Dragging or idle (the scale and window as the picture's): draw with a margin
+            # to pan over; otherwise the window's size, which draws fastest while zooming.
+            panning = pic is not None and pic.scene == scene and (pic.version == self._version or pic.margin_px[0] > 0)
+            w, h = viewport.window_size
+            margin = (round(w * PAN_MARGIN), round(h * PAN_MARGIN)) if panning else (0, 0)
+            pic = self._picture = _Picture(self._version, scene, viewport.center_m, margin, now)
+            self._render_offscreen(viewport, framebuffer_size, margin)
+            shift = (0.0, 0.0)
         assert self._plain_fbo is not None
-        self._land_program["u_scale"] = (1.0, 1.0)
-        self._land_program["u_offset"] = (0.0, 0.0)
+        ratio = framebuffer_size[0] / max(viewport.window_size[0], 1)
+        mx, my = self._max_margin(viewport)
+        prog = self._picture_program
+        prog["u_shift"] = (round((mx + shift[0]) * ratio), round((my + shift[1]) * ratio))
         self._plain_fbo.color_attachments[0].use(0)
-        self._land_program["u_land"] = 0
-        self._screen_quad.render(self._land_program)
+        prog["u_picture"] = 0
+        # Only the map's area: the bars and the side panel cover the rest, and a software
+        # renderer pays for every pixel copied.
+        window = self.ctx.active_framebuffer
+        a = viewport.area
+        window.scissor = (int(a.left), int(a.bottom), int(round(a.width)), int(round(a.height)))  # scaled by arcade
+        self._screen_quad.render(prog)
+        window.scissor = None
 
-    def _render_offscreen(self, viewport: Viewport, size: tuple[int, int]) -> None:
-        if self._plain_fbo is None or self._plain_fbo.size != size:
+    @staticmethod
+    def _max_margin(viewport: Viewport) -> tuple[int, int]:
+        w, h = viewport.window_size
+        return round(w * PAN_MARGIN), round(h * PAN_MARGIN)
+
+    def _render_offscreen(self, viewport: Viewport, size: tuple[int, int], margin: tuple[int, int]) -> None:
+        """Draw the map into the offscreen picture, which has room for the largest margin;
+        a smaller margin draws only the middle of it."""
+        ratio = size[0] / max(viewport.window_size[0], 1)
+        mx, my = self._max_margin(viewport)
+        full = (round(size[0] + 2 * mx * ratio), round(size[1] + 2 * my * ratio))
+        if self._plain_fbo is None or self._plain_fbo.size != full:
             ctx = self.ctx
-            self._plain_fbo = ctx.framebuffer(color_attachments=[ctx.texture(size, components=4)])
-            # Multisampling keeps the road edges smooth, as on the window's own buffer.
+            self._plain_fbo = ctx.framebuffer(color_attachments=[ctx.texture(full, components=4)])
+            # Multisampling keeps the road edges smooth.
             self._msaa_fbo = (
-                ctx.framebuffer(color_attachments=[ctx.texture(size, components=4, samples=self._samples)])
+                ctx.framebuffer(color_attachments=[ctx.texture(full, components=4, samples=self._samples)])
                 if self._samples > 1
                 else None
             )
         target = self._msaa_fbo or self._plain_fbo
+        inset = (round((mx - margin[0]) * ratio), round((my - margin[1]) * ratio))
+        area = (inset[0], inset[1], full[0] - 2 * inset[0], full[1] - 2 * inset[1])
+        # Only the map's area (and the margin to pan it over) is cleared, drawn and resolved:
+        # the copy to the window never reads the rest, under the bars and the side panel.
+        a = viewport.area
+        seen = (round((a.left + mx - margin[0]) * ratio), round((a.bottom + my - margin[1]) * ratio),
+                round((a.width + 2 * margin[0]) * ratio), round((a.height + 2 * margin[1]) * ratio))
         with target.activate():
-            target.clear(color=palette.BACKGROUND)
-            self._render(viewport)
+            target.viewport = area
+            target.clear(color=palette.BACKGROUND, viewport=seen)
+            target.scissor = seen
+            self._render(viewport, margin)
+            target.scissor = None
+            target.viewport = (0, 0, *full)
         if self._msaa_fbo is not None:
             active = self.ctx.active_framebuffer
-            self.ctx.copy_framebuffer(self._msaa_fbo, self._plain_fbo, depth=False)
+            # A blit is clipped by the scissor box, which is the bound framebuffer's: bind
+            # the picture's, with its box on the part drawn.
+            with self._plain_fbo.activate() as plain:
+                plain.scissor = seen
+                self.ctx.copy_framebuffer(self._msaa_fbo, plain, depth=False)
+                plain.scissor = None
             # The copy leaves GL's read and draw bindings on the two offscreen buffers
             # behind arcade's back: bind the window's again, or drawing and reading the
             # screen would go to the wrong place.
             active.use(force=True)
 
-    def _render(self, viewport: Viewport) -> None:
-        scale, offset = viewport.clip_transform()
+    def _render(self, viewport: Viewport, margin: tuple[int, int]) -> None:
+        scale, offset = viewport.clip_transform(margin)
         self._land_program["u_scale"] = scale
         self._land_program["u_offset"] = offset
         self._land_texture.use(0)
@@ -333,7 +355,7 @@ class MapView:
         if self.city.n_links == 0:
             return
 
-        w, h = viewport.window_size
+        w, h = viewport.window_size[0] + 2 * margin[0], viewport.window_size[1] + 2 * margin[1]
         prog = self._road_program
         prog["u_scale"] = scale
         prog["u_offset"] = offset
@@ -363,3 +385,24 @@ class MapView:
             prog["u_solid"] = 0
             prog["u_grow_px"] = 0.0
             self._roads.render(prog, instances=n)
+
+
+class _Picture:
+    """What the offscreen picture shows: the map's version, the scale and window sizes, the
+    view's centre, the margin (pixels each side) drawn around the window, and when."""
+
+    def __init__(self, version: int, scene: tuple[object, ...], center_m: tuple[float, float],
+                 margin_px: tuple[int, int], drawn_at: float) -> None:
+        self.version = version
+        self.scene = scene
+        self.center_m = center_m
+        self.margin_px = margin_px
+        self.drawn_at = drawn_at
+
+    def shift_px(self, viewport: Viewport) -> tuple[float, float] | None:
+        """How far the view moved from the picture's, in pixels; None if past the margin."""
+        s = viewport.px_per_m
+        dx = (viewport.center_m[0] - self.center_m[0]) * s
+        dy = (viewport.center_m[1] - self.center_m[1]) * s
+        mx, my = self.margin_px
+        return (dx, dy) if abs(dx) <= mx and abs(dy) <= my else None

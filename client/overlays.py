@@ -69,6 +69,16 @@ def overlay_rgba(values: np.ndarray, name: str, base: np.ndarray) -> np.ndarray:
     return np.asarray(np.rint(out), dtype=np.uint8)
 
 
+def overlay_lut(step_values: np.ndarray, name: str, land_lut: np.ndarray) -> np.ndarray:
+    """uint32[256 * 256]: overlay_rgba's colour, as packed RGBA, of every (land-use code, q)
+    at index code * 256 + q, given the layer's value at each q (float32[256]) and the
+    land-use colours (uint8[256, 4]). A tick's layer is then painted by one lookup a cell."""
+    values = np.broadcast_to(step_values.astype(np.float32)[None, :], (256, 256))
+    base = np.broadcast_to(land_lut[:, None, :], (256, 256, 4))
+    rgba = np.ascontiguousarray(overlay_rgba(values, name, base))
+    return rgba.view(np.uint32).reshape(256 * 256)
+
+
 # -- a preview's change of a layer ------------------------------------------------------
 #
 # Better and worse, not more and less: a quieter street and a richer habitat are both

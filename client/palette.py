@@ -73,14 +73,18 @@ BETTER_TEXT: RGBA = (103, 169, 207, 255)
 WORSE_TEXT: RGBA = (239, 138, 98, 255)
 
 
-def land_use_rgba(city: City) -> np.ndarray:
-    """uint8[height, width, 4]: the land-use grid painted, row 0 at the south edge."""
-    lut = np.array(
+def land_use_lut(city: City) -> np.ndarray:
+    """uint8[256, 4]: the colour of each land-use code."""
+    return np.array(
         [LAND_USE_COLORS.get(name, UNKNOWN_LAND_USE) for name in city.land_use_names]
         + [UNKNOWN_LAND_USE] * (256 - len(city.land_use_names)),
         dtype=np.uint8,
     )
-    return np.asarray(lut[city.land_use])
+
+
+def land_use_rgba(city: City) -> np.ndarray:
+    """uint8[height, width, 4]: the land-use grid painted, row 0 at the south edge."""
+    return np.asarray(land_use_lut(city)[city.land_use])
 
 
 def traffic_class(vc: np.ndarray) -> np.ndarray:
@@ -89,12 +93,13 @@ def traffic_class(vc: np.ndarray) -> np.ndarray:
     return np.searchsorted(bounds, vc, side="right")
 
 
-def link_rgba(city: City) -> np.ndarray:
-    """uint8[L, 4]: the fill colour of every link now."""
+def link_rgba(city: City, links: np.ndarray | None = None) -> np.ndarray:
+    """uint8[L, 4]: the fill colour of every link now (or uint8[K, 4], of the links given)."""
+    ids = np.arange(city.n_links) if links is None else links
     table = np.array([c.color for c in TRAFFIC_CLASSES], dtype=np.uint8)
-    rgba: np.ndarray = table[traffic_class(city.volume_capacity())]
-    rgba[~city.car_link()] = PATH_COLOR
-    rgba[city.closed] = CLOSED_COLOR
+    rgba: np.ndarray = table[traffic_class(city.volume_capacity(ids))]
+    rgba[~city.car_link()[ids]] = PATH_COLOR
+    rgba[city.closed[ids]] = CLOSED_COLOR
     return rgba
 
 

@@ -82,15 +82,19 @@ class Viewport:
             self.center_m[1] + (y_px - acy) / self.px_per_m,
         )
 
-    def clip_transform(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """(scale, offset) so that clip = world_m * scale + offset, for the shaders."""
-        w, h = self.window_size
+    def clip_transform(
+        self, margin_px: tuple[float, float] = (0.0, 0.0)
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(scale, offset) so that clip = world_m * scale + offset, for the shaders; with a
+        margin, for a picture larger than the window by that many pixels on every side."""
+        mx, my = margin_px
+        w, h = self.window_size[0] + 2 * mx, self.window_size[1] + 2 * my
         acx, acy = self.area.center
         s = self.px_per_m
         scale = (2.0 * s / w, 2.0 * s / h)
         offset = (
-            2.0 * (acx - self.center_m[0] * s) / w - 1.0,
-            2.0 * (acy - self.center_m[1] * s) / h - 1.0,
+            2.0 * (acx + mx - self.center_m[0] * s) / w - 1.0,
+            2.0 * (acy + my - self.center_m[1] * s) / h - 1.0,
         )
         return scale, offset
 

@@ -42,6 +42,7 @@ from agora.client.tool_placing import Placing
 from agora.client.tools import ToolBox, default_title, describe
 from agora.client.trends import Trends
 from agora.client.trends_panel import TrendsPanel
+from agora.client.tooltip import Tooltip
 from agora.client.viewport import Area, Viewport
 from agora.server import protocol as p
 
@@ -63,7 +64,9 @@ class PlayWindow(arcade.Window):
         self, link: Link, *, name: str = "", code: str = "", width: int = 1280, height: int = 800,
         visible: bool = True,
     ) -> None:
-        super().__init__(width, height, "Agora", resizable=True, visible=visible)
+        # The map smooths its own roads offscreen; multisampling the window as well would
+        # cost a software renderer 15 ms a frame for panels and text that need none.
+        super().__init__(width, height, "Agora", resizable=True, visible=visible, antialiasing=False)
         self.background_color = palette.BACKGROUND
         self.link = link
         self.hud = Hud()
@@ -92,6 +95,7 @@ class PlayWindow(arcade.Window):
         self.tabs.add("chat", "Chat", self.chat, badge=lambda: "" if self.tabs.active == "chat" else self.chat.badge())
         self.tabs.add("trends", "Trends", TrendsPanel(self, self.trends, self.game))
         self.tabs.add("facilitate", "Facilitate", self.facilitate, shown=lambda: self.role == "facilitator")
+        self.tooltip = Tooltip()
         self.dialog = ProposeDialog(self, on_propose=self.submit_proposal, on_cancel=self.dialog_back)
         self.proposing = False  # a Propose is out, awaiting its answer
         self.board_actions = BoardActions(link, self.notices, self.game, self.draft, self.board.previews,
@@ -219,11 +223,11 @@ class PlayWindow(arcade.Window):
         city, view = self.city, self.map_view
         if city is None or view is None:
             return
-        moved = city.apply(delta).size
+        moved = city.apply(delta)
         if self.draft.showing:
             return  # the preview's roads and layer stay on screen; the city behind moves on
-        if moved:
-            view.refresh_links()
+        if moved.size:
+            view.refresh_links(changed=moved)
         if self.layers.overlay in city.layers_changed:
             view.show_overlay(self.layers.overlay)
 
@@ -398,7 +402,14 @@ class PlayWindow(arcade.Window):
         if self.city is not None and self.map_viewport is not None and not self.hud.covers(x, y):
             self.placing.press(self.city, self.map_viewport, x, y, button, bool(modifiers & arcade.key.MOD_SHIFT))
 
+    def on_mouse_motion(self, x: int, y: int, dx: int, dy: int) -> None:
+        self.tooltip.move(x, y, time.monotonic())
+
+    def on_mouse_leave(self, x: int, y: int) -> None:
+        self.tooltip.leave()
+
     def on_mouse_drag(self, x: int, y: int, dx: int, dy: int, buttons: int, modifiers: int) -> None:
+        self.tooltip.move(x, y, time.monotonic())
         if self._press is None or self.map_viewport is None:
             return
         if self.city is not None and self.placing.drag(self.city, self.map_viewport, x, y):
@@ -426,6 +437,8 @@ class PlayWindow(arcade.Window):
                 self.map_view.picked = self.draft.marked()
             else:
                 self.select_at(x, y, add=shift)
+        elif clicked and self.hud.click(x, y):
+            pass  # a legend folded or unfolded
         elif clicked and not self.draft.showing and self.city is not None:
             self.tabs.click(x, y)
         self._press = None
@@ -471,8 +484,12 @@ class PlayWindow(arcade.Window):
                                         **self.board_actions.preview_words())
             else:
                 self.tabs.draw(side, time.monotonic())
-            if self.status is not None:
-                self.hud.draw_status(self.status, width, height)  # over the side panel too
+        if self.city is not None and self.map_view is not None and self.map_viewport is not None and not self.dialog.open \
+                and not self.help.open:
+            self.tooltip.draw(self.city, self.map_view, self.map_viewport, time.monotonic(), (width, height),
+                              self.hud.covers)
+        if self.city is not None and self.status is not None:
+            self.hud.draw_status(self.status, width, height)  # over the side panel too
         self.dialog.draw()
         self.board_actions.dialog.draw()
         self.prompt.draw()

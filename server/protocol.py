@@ -458,6 +458,8 @@ class Network(Struct, frozen=True, forbid_unknown_fields=True):
     line_link: Array  # int32[K]
     line_stop: Array  # bool[K], a stop at the end of that route link
     line_headway_min: Array  # float64[M]
+    link_name: Array | None = None  # int32[L], the street's index in `names`, -1 for none
+    names: list[str] = []  # the distinct street names
 
 
 class Indicators(Struct, frozen=True, forbid_unknown_fields=True):

@@ -50,6 +50,8 @@ def network_message(world: World) -> p.Network:
         line_link=p.Array.of(world.lines.link),
         line_stop=p.Array.of(world.lines.stop),
         line_headway_min=p.Array.of(world.lines.headway_min),
+        link_name=p.Array.of(world.names.link) if world.names is not None else None,
+        names=list(world.names.text) if world.names is not None else [],
     )
 
 

@@ -147,7 +147,8 @@ class EventLog:
         per world), its rule set, its codes, and the real seconds between its ticks."""
         if not self.db.execute("select 1 from worlds where hash = ?", [world_hash]).fetchone():
             buffer = io.BytesIO()
-            np.savez_compressed(buffer, **session.world.arrays())  # type: ignore[arg-type]
+            names = session.world.names.arrays() if session.world.names is not None else {}
+            np.savez_compressed(buffer, **session.world.arrays(), **names)  # type: ignore[arg-type]
             self.db.table("worlds").insert(
                 {"hash": world_hash, "name": session.world.meta.name,
                  "meta": msgspec.json.encode(session.world.meta).decode(), "arrays": buffer.getvalue(),

@@ -229,4 +229,6 @@ def _add_road(world: World, road: p.AddRoad) -> list[int]:
     for name, values in grow.items():
         old = getattr(n, name)
         setattr(n, name, np.concatenate([old, np.asarray(values, dtype=old.dtype)]))
+    if world.names is not None:  # a new road has no name yet
+        world.names.link = np.concatenate([world.names.link, np.full(len(ends), -1, np.int32)])
     return new

@@ -48,6 +48,7 @@ from agora.server.world.shapes import (
     segments_cross,
     strongly_connected,
 )
+from agora.server.world.street_names import street_names
 from agora.server.world.town_services import bus_lines, health, schools, shops
 from agora.server.world.types import LandUse, Mode, RoadClass
 from agora.server.world.world import Grid, Network, World, WorldMeta, worlds_root
@@ -709,7 +710,8 @@ def _assemble(b: _TownBuilder, lay: _Layout, lu_before_roads: np.ndarray, lu: np
                 school_places=schools(b, lu, residents), shops=shops(b, lay, lu, jobs),
                 health=health(b, lu, residents))
     lines = bus_lines(b, lay, network, index, lu_before_roads[b.row, b.col])
-    world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines)
+    world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines,
+                  names=street_names(network, seed))
     world.validate()
     return world
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from agora.server.world.osm_rules import ImportLog, OsmImportError, OsmRules
 from agora.server.world.types import LandUse, Mode, RoadClass
+from agora.server.world.names import LinkNames
 from agora.server.world.world import Geo, Grid, Network, World, WorldMeta, worlds_root
 from agora.server.world.zones import zone_nodes
 
@@ -197,7 +198,8 @@ def import_osm(path: Path, name: str, *, bbox: tuple[float, float, float, float]
         geo=Geo(extract.projection.west, extract.projection.south, extract.projection.lat0,
                 *extract.projection.metres_per_degree),
     )
-    world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines)
+    world = World(meta=meta, grid=grid, network=network, zone_node=zone_node, lines=lines,
+                  names=LinkNames.of(roads.link_name))
     world.validate()
     _count(world, log, side)
     return Imported(world, roads, log, path.name)

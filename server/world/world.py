@@ -20,6 +20,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from agora.server.world.names import LinkNames
 from agora.server.world.types import LandUse, Mode, RoadClass
 
 
@@ -219,6 +220,12 @@ class World:
     network: Network
     zone_node: np.ndarray  # int32[Z], the network node each zone's trips start and end at
     lines: Lines = field(default_factory=Lines.empty)
+    # Street names, outside the state hash; None: every link unnamed.
+    names: LinkNames | None = None
+
+    def __post_init__(self) -> None:
+        if self.names is None:
+            self.names = LinkNames.unnamed(self.network.n_links)
 
     @property
     def n_zones(self) -> int:
@@ -255,8 +262,9 @@ class World:
             return {n.split(".", 1)[1]: a for n, a in typed.items() if n.startswith(prefix + ".")}
 
         lines = Lines(**part("lines")) if "lines.first" in typed else Lines.empty()
-        world = cls(meta=meta, grid=Grid(**part("grid")), network=Network(**part("network")),
-                    zone_node=typed["zones.node"], lines=lines)
+        network = Network(**part("network"))
+        world = cls(meta=meta, grid=Grid(**part("grid")), network=network,
+                    zone_node=typed["zones.node"], lines=lines, names=LinkNames.from_arrays(arrays, network.n_links))
         world.validate()
         return world
 
@@ -298,6 +306,9 @@ class World:
                 raise WorldError(f"bus line {m} runs over a link buses may not use")
         if (n.toll_eur < 0).any():
             raise WorldError("tolls cannot be negative")
+        problem = self.names.problem(n.n_links) if self.names is not None else None
+        if problem:
+            raise WorldError(problem)
         if g.zone.size and g.zone.max() >= self.n_zones:
             raise WorldError(f"grid.zone names zone {int(g.zone.max())} but there are {self.n_zones} zones")
         codes = set(int(c) for c in np.unique(g.land_use))
@@ -312,6 +323,8 @@ class World:
 
     def copy(self) -> World:
         arrays = {name: a.copy() for name, a in self.arrays().items()}
+        if self.names is not None:
+            arrays.update(self.names.arrays())
         return World.from_arrays(msgspec.convert(msgspec.to_builtins(self.meta), WorldMeta), arrays)
 
     @classmethod
@@ -340,7 +353,7 @@ class World:
         _atomic_write(folder / "world.toml", msgspec.toml.encode(meta))
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
             # numpy's stub types **kwds after allow_pickle too narrowly; the call is right.
-            np.savez_compressed(tmp, **self.arrays())  # type: ignore[arg-type]
+            np.savez_compressed(tmp, **self.arrays(), **(self.names.arrays() if self.names else {}))  # type: ignore[arg-type]
         os.replace(tmp.name, folder / "world.npz")
 
 

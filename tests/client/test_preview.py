@@ -119,9 +119,11 @@ def test_the_preview_shows_indicators_personas_and_the_change_on_the_map(joined,
     # Roads: the closed ones dashed, the arterial that takes the traffic busier (red).
     assert close_to(pixel(image, *anchor(joined, busier)), palette.FLOW_CHANGE_COLORS[0], 20)
     legend = joined.hud
-    assert legend._legend_title.text == "Traffic in the preview: change"
-    assert legend._overlay_title.text == "Change in road noise, Lden (dB(A))"
-    assert [r.text for r in legend._overlay_rows][:1] == ["worse: louder by 5 dB(A) or more"]
+    assert legend.roads_legend.title.text.endswith("Traffic in the preview: change (veh/h)")
+    assert legend.grid_legend.title.text.endswith("Change in road noise, Lden (dB(A))")
+    # Louder by 5 dB or more at the worse end, quieter by 5 or more at the better end.
+    assert [t.text for t in legend.grid_legend.ticks[:6]] == ["+5", "+3", "+1", "\u22121", "\u22123", "\u22125"]
+    assert [t.text for t in legend.grid_legend.ends] == ["worse", "better"]
 
 
 def test_l_shows_the_next_layers_change_and_esc_leaves_the_preview(joined, fake_link, world) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +136,7 @@ def test_l_shows_the_next_layers_change_and_esc_leaves_the_preview(joined, fake_
     save(image, "client_preview_no2.png")
     # 1.5 ug/m3 more NO2 east: worse, the second class (1 to 3).
     assert close_to(pixel(image, *joined.map_viewport.to_screen(750.0, 450.0)), blended(overlays.DIVERGING[1], "housing"))
-    assert joined.hud._overlay_title.text == "Change in NO2, this hour (µg/m³)"
+    assert joined.hud.grid_legend.title.text.endswith("Change in NO2, this hour (µg/m³)")
     # A tick's delta meanwhile moves the city behind the preview, not the preview's roads.
     flows = joined.city.flow_veh_h.copy()
     joined.link.messages.put(towns.delta(world, flows, flows * 3, tick=8))

@@ -76,8 +76,9 @@ def test_the_map_shows_land_use_and_roads_coloured_by_load(joined, world) -> Non
     assert reddish(pixel(image, *anchor(joined, towns.link_between(world, 4, 5))))
     assert greenish(pixel(image, *anchor(joined, towns.link_between(world, 5, 4))))
     assert greenish(pixel(image, *anchor(joined, towns.link_between(world, 1, 5))))
-    # The legend names every traffic class.
-    assert {t.text for t in joined.hud._legend_rows} >= {k.label for k in palette.TRAFFIC_CLASSES}
+    # The legend's bar marks the traffic classes' edges in shares of capacity.
+    assert [t.text for t in joined.hud.roads_legend.ticks[:3]] == ["60%", "85%", "100%"]
+    assert [t.text for t in joined.hud.roads_legend.extras[:2]] == ["closed to cars", "foot / bike path"]
 
 
 def test_a_delta_recolours_roads_and_updates_the_indicators(joined, world, flows) -> None:  # type: ignore[no-untyped-def]
@@ -210,8 +211,8 @@ def test_escape_and_q_close_the_window(joined) -> None:  # type: ignore[no-untyp
 
 def test_clicks_on_a_panel_do_not_select_the_road_beneath(joined, world) -> None:  # type: ignore[no-untyped-def]
     pump(joined)
-    legend = joined.hud._legend_title
-    target = (legend.x + 60, legend.y - 60)
+    left, bottom, w, h = joined.hud.roads_legend.rect
+    target = (left + w / 2, bottom + h / 3)
     assert joined.hud.covers(*target)
     link = towns.link_between(world, 7, 11)
     here = anchor(joined, link)
@@ -282,8 +283,8 @@ def test_l_paints_the_noise_layer_over_the_map_and_deltas_repaint_it(play_window
     save(image, "client_noise_overlay.png")
     assert close_to(pixel(image, *east), overlay_colour("noise_lden_dba", 72.0, "housing"))
     assert close_to(pixel(image, *west), overlay_colour("noise_lden_dba", 42.0, "housing"))
-    assert play_window.hud._overlay_title.text == "Road noise, Lden (dB(A))"
-    assert [r.text for r in play_window.hud._overlay_rows][:2] == ["under 45 dB(A)", "45-50 dB(A)"]
+    assert play_window.hud.grid_legend.title.text.endswith("Road noise, Lden (dB(A))")
+    assert [t.text for t in play_window.hud.grid_legend.ticks[:6]] == ["45", "50", "55", "60", "65", "70"]
     # The east falls quieter: the delta's change repaints the overlay.
     feed.commit(feed.prepare(towns.noise_board(world, east_dba=47.0)))
     fake_link.messages.put(towns.delta(world, flows, flows, tick=8, layers=feed.changed_layers()))

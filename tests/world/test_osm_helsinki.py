@@ -130,3 +130,16 @@ def test_the_world_plays_and_a_closed_mannerheimintie_sends_traffic_elsewhere(he
     # The streets beside it and across the centre take its traffic.
     assert {"Pohjoisesplanadi", "Unioninkatu"} <= set(sorted(gained, key=lambda s: -gained[s])[:6])
     assert closed.indicators()["vehicle_hours"] > 0.0
+
+
+def test_the_import_keeps_the_streets_names(helsinki: Imported) -> None:
+    names = helsinki.world.names
+    assert names is not None
+    # Way 22906936 is Mannerheimintie; every link cut from it carries the name.
+    found = links_of_way(helsinki, 22906936)
+    assert found and {names.name(k) for k, _ in found} == {"Mannerheimintie"}
+    assert {"Kaivokatu", "Bulevardi", "Pohjoisesplanadi"} <= set(names.text)
+    # The bundled world was imported with them (the state hash does not see names).
+    bundled = World.load(resolve_world("helsinki-centre"))
+    assert bundled.names is not None and bundled.names.text == names.text
+    assert np.array_equal(bundled.names.link, names.link)
