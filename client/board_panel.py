@@ -37,6 +37,16 @@ OPEN_WORDS = {
 }
 
 
+def open_words(commands: list[str]) -> list[str]:
+    """What a phase opens, in words: the game's commands by name, the catalogue's
+    interventions (close_link, add_bike_lane...) counted as tools."""
+    words = [OPEN_WORDS[c] for c in commands if c in OPEN_WORDS]
+    tools = sum(1 for c in commands if c not in OPEN_WORDS)
+    if tools:
+        words.append(f"{tools} tool{'s' if tools != 1 else ''} of the Draft tab")
+    return words
+
+
 @dataclass(frozen=True)
 class Row:
     proposal: int
@@ -160,7 +170,7 @@ class BoardPanel:
                 arcade.draw_lbwh_rectangle_filled(col.left, col.y - 4, col.width * share, 4,
                                                   palette.WARNING_TEXT if clock.paused else palette.ACCENT)
                 col.space(10)
-            opens = [OPEN_WORDS.get(c, c) for c in ph.opens] if ph is not None else []
+            opens = open_words(ph.opens) if ph is not None else []
             col.wrapped(self.para.take(), "Open now: " + (", ".join(opens) if opens else "watching only"),
                         palette.TEXT_DIM, gap=SECTION_GAP, max_height=40)
         else:

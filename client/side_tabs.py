@@ -25,6 +25,7 @@ from agora.client.viewport import Area
 
 HEADER_PX = 30
 ACCENT_PX = 3
+WIDE_TAB_PX = 90
 
 
 class SidePanel(Protocol):
@@ -105,6 +106,9 @@ class SideTabs:
             if on:
                 arcade.draw_lbwh_rectangle_filled(left, top - ACCENT_PX, width, ACCENT_PX, palette.ACCENT)
             label = self._labels[self.tabs.index(tab)]
+            size = 11 if width >= WIDE_TAB_PX else 9.5  # five tabs at 1280 px: smaller type, whole words
+            if label.font_size != size:
+                label.font_size = size
             badge = tab.badge()
             fit_text(label, f"{tab.title} ({badge})" if badge else tab.title, width - 8)
             set_color(label, palette.TEXT if on else palette.TEXT_DIM)

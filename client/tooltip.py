@@ -63,7 +63,12 @@ def cell_lines(city: City, row: int, col: int) -> list[str]:
     """A cell's land use, residents and jobs, and every grid layer's value there."""
     code = int(city.land_use[row, col])
     use = city.land_use_names[code] if 0 <= code < len(city.land_use_names) else f"land use {code}"
-    lines = [f"{use.capitalize()} \u00b7 {city.cell_m:g} m square", _people(city, row, col)]
+    return [f"{use.capitalize()} \u00b7 {city.cell_m:g} m square", _people(city, row, col), *layer_lines(city, row, col)]
+
+
+def layer_lines(city: City, row: int, col: int) -> list[str]:
+    """Every grid layer's value at a cell, in its unit (noise, NO2, habitat...)."""
+    lines = []
     for name, info in city.layer_info.items():
         q = city.layer_q[name][row:row + 1, col:col + 1]
         value = float(info.values(q)[0, 0])
@@ -115,9 +120,10 @@ class Tooltip:
     def content(self, city: City, view: MapView, viewport: Viewport, x: float, y: float) -> list[str]:
         """The lines for a pointer at (x, y): the road within ROAD_PX, else the cell, else none."""
         link = view.pick(x, y, viewport, tolerance_px=ROAD_PX)
-        if link is not None:
-            return road_lines(city, link)
         cell = city.cell_at(*viewport.to_world(x, y))
+        if link is not None:
+            # The road, then what the layers say at the spot beside it (its noise, its air).
+            return road_lines(city, link) + (layer_lines(city, *cell) if cell is not None else [])
         return cell_lines(city, *cell) if cell is not None else []
 
     def draw(self, city: City, view: MapView, viewport: Viewport, now: float, size: tuple[int, int],

@@ -8,6 +8,7 @@ stopped.
       players:    agora play --server ws://127.0.0.1:8000 --code K7QF2M --name YOUR-NAME
       observers:  code R4TW9Z
       facilitator token: ...
+      facilitator: agora play --server ws://127.0.0.1:8000 --token ... --name facilitator
       admin token (POST /sessions): ...
 
 Started again on the same --db after a crash or a stop, it resumes every session that had
@@ -142,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
               f"Join code: {session.code}\n"
               f"  players:    agora play --server ws://{host}:{args.port} --code {session.code} --name YOUR-NAME\n"
               f"  observers:  code {session.observer_code}\n"
-              f"  facilitator token: {created.facilitator.token}", flush=True)
+              f"  facilitator token: {created.facilitator.token}\n"
+              f"  facilitator: agora play --server ws://{host}:{args.port} --token {created.facilitator.token} "
+              f"--name facilitator", flush=True)
     admin = args.admin_token or os.environ.get("AGORA_ADMIN_TOKEN") or secrets.token_urlsafe(18)
     print(f"  admin token (POST /sessions): {admin}\n"
           f"  health:     http://{host}:{args.port}/healthz", flush=True)

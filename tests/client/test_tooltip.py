@@ -55,13 +55,16 @@ def test_resting_on_a_road_shows_its_name_class_flow_and_lanes(joined, world) ->
     link = towns.link_between(world, 4, 5)
     x, y = joined.map_view.link_anchor_px(link, joined.map_viewport)
     hover(joined, x, y)
-    assert joined.tooltip.lines == [
+    assert joined.tooltip.lines[:5] == [
         "Mill Road",
         "Arterial \u00b7 2 lanes \u00b7 limit 50 km/h",
         "Flow 1,350 veh/h \u00b7 75% of capacity (v/c 0.75)",
         "Open to cars",
         "Has a bus lane, toll \u20ac2.50 a car",
     ]
+    # Then the layers at that spot, in their units.
+    assert [line.split(":")[0] for line in joined.tooltip.lines[5:]] == ["Road noise, Lden", "NO2, this hour",
+                                                                        "Habitat quality"]
     image = grab(joined)
     save(image, "client_tooltip_road.png")
     # The box sits below-right of the pointer, its edge in the accent colour.
@@ -72,7 +75,7 @@ def test_an_unnamed_road_says_what_it_is_and_a_path_has_no_cars(joined, world) -
     collector = towns.link_between(world, 1, 5)
     hover(joined, *joined.map_view.link_anchor_px(collector, joined.map_viewport))
     assert joined.tooltip.lines[0] == "unnamed collector road"
-    assert joined.tooltip.lines[-1] == "No bus lane, bike lane or toll"
+    assert joined.tooltip.lines[4] == "No bus lane, bike lane or toll"
     path = towns.link_between(world, 10, 11)
     joined.map_viewport.zoom_at(*joined.map_view.link_anchor_px(path, joined.map_viewport), 3.0)
     hover(joined, *joined.map_view.link_anchor_px(path, joined.map_viewport))
