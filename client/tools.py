@@ -17,6 +17,7 @@ client's guess from the catalogue's unit cost, shown as such until the server's 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -233,6 +234,8 @@ class ToolBox:
     def __init__(self) -> None:
         self.tools: list[Tool] = []
         self.active: int | None = None
+        # A road's street name, "" if none: the window sets it from each snapshot.
+        self.street_name: Callable[[int], str] = lambda link: ""
 
     def take(self, catalogue: list[p.InterventionInfo]) -> None:
         """A catalogue (on joining): the tools afresh, a tool in hand kept if it is still offered."""
@@ -258,8 +261,17 @@ class ToolBox:
 # -- a draft in words ------------------------------------------------------------------
 
 
-def placed_text(command: p.Command) -> str:
-    """Where an intervention is placed, in a few words: "2 roads", "road 17", "12 cells"."""
+def roads_text(links: list[int], street_name: Callable[[int], str] = lambda link: "") -> str:
+    """Roads in a few words, by street name where the world has one: "Bridge Road",
+    "Mill Lane (2 roads)", "road 17", "3 roads"."""
+    names = {street_name(link) for link in links}
+    if len(names) == 1 and (name := names.pop()):
+        return name if len(links) == 1 else f"{name} ({len(links)} roads)"
+    return f"road {links[0]}" if len(links) == 1 else f"{len(links)} roads"
+
+
+def placed_text(command: p.Command, street_name: Callable[[int], str] = lambda link: "") -> str:
+    """Where an intervention is placed, in a few words: "2 roads", "Mill Lane", "12 cells"."""
     cells = command_cells(command)
     if cells:
         return f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
@@ -267,27 +279,35 @@ def placed_text(command: p.Command) -> str:
         return f"junction {command.from_node} to {command.to_node}"
     if isinstance(command, p.SetHeadway):
         return f"bus line {command.line}"
-    links = command_links(command)
-    if len(links) == 1:
-        return f"road {links[0]}"
-    return f"{len(links)} roads"
+    return roads_text(command_links(command), street_name)
 
 
 def describe(interventions: list[p.Command], box: ToolBox | None) -> str:
     """The draft in words: closures as before, the tools' interventions by their titles."""
-    if box is None or all(isinstance(c, p.CloseLink) for c in interventions):
+    if box is None:
         return captions.describe_draft(interventions)
+    closures = [c.link for c in interventions if isinstance(c, p.CloseLink)]
+    if len(closures) == len(interventions):
+        named = roads_text(closures, box.street_name) if closures else ""
+        return f"Close {named} to cars" if named and not named[0].isdigit() and not named.startswith("road ") \
+            else captions.describe_draft(interventions)
     parts = []
     for command in interventions:
         tool = box.for_command(command)
-        parts.append(f"{tool.title if tool else p.tag_of(command).replace('_', ' ')} ({placed_text(command)})")
+        parts.append(f"{tool.title if tool else p.tag_of(command).replace('_', ' ')} "
+                     f"({placed_text(command, box.street_name)})")
     return "; ".join(parts)
 
 
 def default_title(interventions: list[p.Command], box: ToolBox | None) -> str:
     """A proposal's title when the player types none: the first tool's title, and how many more."""
-    if box is None or not interventions or all(isinstance(c, p.CloseLink) for c in interventions):
+    if box is None or not interventions:
         return captions.default_title(interventions)
+    closures = [c.link for c in interventions if isinstance(c, p.CloseLink)]
+    if len(closures) == len(interventions):
+        named = roads_text(closures, box.street_name)
+        return f"Close {named} to cars" if not named[0].isdigit() and not named.startswith("road ") \
+            else captions.default_title(interventions)
     tool = box.for_command(interventions[0])
     first = tool.title if tool else p.tag_of(interventions[0]).replace("_", " ").capitalize()
     more = len(interventions) - 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import arcade
 
@@ -33,6 +33,7 @@ from agora.client.intents import Intents
 from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
+from agora.client.pacing import INPUT_EVENTS, Pacing
 from agora.client.preview_panel import PreviewPanel
 from agora.client.prompt_dialog import PromptDialog
 from agora.client.propose_dialog import ProposeDialog, TextDialog
@@ -111,6 +112,8 @@ class PlayWindow(arcade.Window):
             Kind.INFO,
         )
         self._refused = False
+        self.pacing = Pacing()
+        self._draw_every = 1 / 60
         self._press: tuple[float, float] | None = None
         self._dragged = False
 
@@ -122,7 +125,20 @@ class PlayWindow(arcade.Window):
     # -- messages ----------------------------------------------------------------------
 
     def on_update(self, delta_time: float) -> None:
-        self.drain()
+        now = time.monotonic()
+        if self.drain():
+            self.pacing.wake(now)
+        every = self.pacing.rate(now)
+        if every != self._draw_every:
+            self._draw_every = every
+            self.set_draw_rate(every)
+
+    def dispatch_event(self, *args: Any) -> None:
+        """Every event the window gets; a key, click or mouse move wakes the drawing up to
+        full rate (client/pacing.py)."""
+        if args and args[0] in INPUT_EVENTS:
+            self.pacing.wake(time.monotonic())
+        super().dispatch_event(*args)
 
     def drain(self) -> int:
         """Handle every message waiting in the queue; return how many there were."""
@@ -233,6 +249,7 @@ class PlayWindow(arcade.Window):
 
     def show_snapshot(self, snapshot: p.Snapshot) -> None:
         city = City(snapshot)
+        self.tool_box.street_name = city.street_name
         keep_view = self.map_viewport is not None and self.city is not None and city.extent() == self.city.extent()
         self.city = city
         self.map_view = MapView(self.ctx, city)
