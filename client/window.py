@@ -33,7 +33,7 @@ from agora.client.intents import Intents
 from agora.client.map_layers import MapLayers
 from agora.client.map_view import MapView
 from agora.client.notices import Kind, Notices
-from agora.client.pacing import INPUT_EVENTS, Pacing
+from agora.client.pacing import AFTER_MESSAGE_S, INPUT_EVENTS, Pacing
 from agora.client.preview_panel import PreviewPanel
 from agora.client.prompt_dialog import PromptDialog
 from agora.client.propose_dialog import ProposeDialog, TextDialog
@@ -127,7 +127,7 @@ class PlayWindow(arcade.Window):
     def on_update(self, delta_time: float) -> None:
         now = time.monotonic()
         if self.drain():
-            self.pacing.wake(now)
+            self.pacing.wake(now, AFTER_MESSAGE_S)
         every = self.pacing.rate(now)
         if every != self._draw_every:
             self._draw_every = every

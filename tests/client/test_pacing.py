@@ -16,6 +16,9 @@ def test_pacing_is_busy_for_a_while_after_a_wake_then_idle() -> None:
     p.wake(100.0)
     assert p.rate(100.0 + pacing.BUSY_FOR_S / 2) == 1 / pacing.BUSY_FPS
     assert p.rate(100.0 + pacing.BUSY_FOR_S + 0.01) == 1 / pacing.IDLE_FPS
+    # A message (a tick every second) wakes it only for a moment.
+    p.wake(200.0, pacing.AFTER_MESSAGE_S)
+    assert p.busy(200.0 + pacing.AFTER_MESSAGE_S / 2) and not p.busy(200.0 + pacing.AFTER_MESSAGE_S + 0.01)
 
 
 def test_the_window_slows_down_when_nothing_happens_and_wakes_on_input_and_messages(play_window, fake_link) -> None:  # type: ignore[no-untyped-def]
