@@ -197,11 +197,21 @@ def streets(world: World) -> list[int]:
     return [int(arterial[0]), int(local[3]), int(local[11]), int(local[23])]
 
 
+JOIN_WAIT_S = 30.0  # how long the bots may take to rejoin a restarted server
+
+
 def play(bots: list[Bot], url: str) -> tuple[threading.Event, list[threading.Thread]]:
+    """Start the bots and return once each is back in (its Welcome read), so that the kill
+    that follows lands during play, however slowly a loaded machine lets them join."""
     stop = threading.Event()
+    joined = [len(bot.ids) for bot in bots]
     threads = [threading.Thread(target=bot.run, args=(url, stop), daemon=True) for bot in bots]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + JOIN_WAIT_S
+    while time.monotonic() < deadline and any(
+            len(bot.ids) == n and thread.is_alive() for bot, n, thread in zip(bots, joined, threads)):
+        time.sleep(0.02)
     return stop, threads
 
 
