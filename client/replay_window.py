@@ -67,7 +67,7 @@ class ReplayWindow(PlayWindow):
             case p.Timeline():
                 self.timeline = Timeline(message)
                 self.playhead = self.timeline.clamp(self.shown or message.first_tick)
-            case p.Resync(snapshot=snapshot):
+            case p.Resync():
                 if self.draft.showing or self.draft.pending is not None:
                     self.draft.leave()  # a preview is of the moment it was asked at
                 super().handle(message)

@@ -110,7 +110,7 @@ class Tool:
             case "route":
                 return f"Click the first road, then Shift+click each next road along the way{self.where()}"
             case "nodes":
-                return f"Click the junction where the new road starts, then the one where it ends"
+                return "Click the junction where the new road starts, then the one where it ends"
             case "cells":
                 return f"Drag over the map to {what}{self.where()}; Shift+drag adds more; right-drag pans"
         return f"Click a road the bus line runs on to {what}"

@@ -34,7 +34,7 @@ import numpy as np
 from agora.server.world.osm_rules import ImportLog, OsmImportError, OsmRules
 from agora.server.world.types import LandUse, Mode, RoadClass
 from agora.server.world.names import LinkNames
-from agora.server.world.world import Geo, Grid, Network, World, WorldMeta, worlds_root
+from agora.server.world.world import Geo, Grid, World, WorldMeta, worlds_root
 from agora.server.world.zones import zone_nodes
 
 if TYPE_CHECKING:  # the osm_* builders import osmium and numba: loaded only when an import runs

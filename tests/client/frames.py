@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import arcade
+import pytest
 from PIL import Image
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -74,3 +77,26 @@ def press(window: arcade.Window, symbol: int, modifiers: int = 0) -> None:
 def type_text(window: arcade.Window, text: str) -> None:
     """Typing, as pyglet reports it to a focused text field."""
     send_events(window, *[("on_text", ch) for ch in text])
+
+
+def wait_for(window: arcade.Window, condition: Callable[[], bool], seconds: float, what: str) -> float:
+    """Pump whole frames until the condition holds; the seconds it took. On a time-out the
+    test fails saying what the window shows (its status and notices, or a lobby's error)."""
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > seconds:
+            pytest.fail(f"{what} did not happen within {seconds} s; {_shows(window)}")
+        pump(window, 1)
+        time.sleep(0.01)
+    return time.monotonic() - began
+
+
+def _shows(window: object) -> str:
+    parts = []
+    if hasattr(window, "status"):
+        parts.append(f"status: {window.status}")
+    if hasattr(window, "notices"):
+        parts.append(f"notices: {[n.text for n in window.notices.active(time.monotonic())]}")
+    if hasattr(window, "error"):
+        parts.append(f"the lobby says: {window.error!r}")
+    return "; ".join(parts)

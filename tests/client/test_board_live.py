@@ -6,7 +6,6 @@ show each."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +13,7 @@ import arcade
 import numpy as np
 import pyglet
 import pytest
-from frames import click, grab, press, pump, save, send_events, type_text
+from frames import click, grab, press, pump, save, send_events, type_text, wait_for
 
 from agora.client.connection import Connection
 from agora.server import protocol as p
@@ -36,18 +35,6 @@ def demo_server(tmp_path: Path, previews: PreviewService) -> Iterator[LiveServer
     with serve_world(World.load(resolve_world("default")), tmp_path / "agora.db", tick_seconds=0.1,
                      previews=previews, rules=bundled("demo"), live_edits=False) as live:
         yield live
-
-
-def wait_for(window, condition, seconds: float, what: str) -> float:  # type: ignore[no-untyped-def]
-    """Pump the window until the condition holds; the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() > start + seconds:
-            notes = [n.text for n in window.notices.active(time.monotonic())]
-            pytest.fail(f"{what} did not happen within {seconds} s; status: {window.status}; notices: {notes}")
-        pump(window, 1)
-        time.sleep(0.01)
-    return time.monotonic() - start
 
 
 def on_map(window, xy: tuple[float, float]) -> bool:  # type: ignore[no-untyped-def]

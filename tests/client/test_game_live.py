@@ -12,7 +12,7 @@ from typing import Iterator
 import arcade
 import numpy as np
 import pytest
-from frames import click, grab, press, pump, save, type_text
+from frames import click, grab, press, pump, save, type_text, wait_for
 
 from agora.client.connection import Connection
 from agora.server import protocol as p
@@ -34,16 +34,6 @@ def demo_server(tmp_path: Path, previews: PreviewService) -> Iterator[LiveServer
     with serve_world(World.load(resolve_world("default")), tmp_path / "agora.db", tick_seconds=0.1,
                      previews=previews, rules=bundled("demo"), live_edits=False) as live:
         yield live
-
-
-def wait_for(window, condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            notes = [n.text for n in window.notices.active(time.monotonic())]
-            pytest.fail(f"{what} did not happen within {seconds} s; status: {window.status}; notices: {notes}")
-        pump(window, 1)
-        time.sleep(0.01)
 
 
 def phase_is(window, name: str):  # type: ignore[no-untyped-def]

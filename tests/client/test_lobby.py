@@ -14,12 +14,11 @@ import arcade
 import msgspec
 import pytest
 import towns
-from frames import click, grab, pixel, press, pump, save, type_text
+from frames import click, grab, pixel, press, pump, save, type_text, wait_for
 
 from agora.client import palette
 from agora.client.connection import Connection
 from agora.client.reconnect import LinkState
-from agora.server import protocol as p
 from agora.server.session.rulesets import bundled
 from agora.server.world.world import World, resolve_world
 from tests.client.test_preview import answer, ask_preview
@@ -36,16 +35,6 @@ def in_colour(image, rect, colour: tuple[int, ...]) -> bool:  # type: ignore[no-
     """Some of the text inside a widget's rectangle is drawn in that colour."""
     return any(close_to(pixel(image, x, y), colour, 30)
                for x in range(int(rect.left), int(rect.right), 2) for y in range(int(rect.bottom), int(rect.top)))
-
-
-def wait_for(window, condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {seconds} s; the lobby says: {window.error!r}, "
-                        f"{window.session_line.text!r}")
-        pump(window, 1)
-        time.sleep(0.01)
 
 
 @pytest.fixture

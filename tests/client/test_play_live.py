@@ -8,19 +8,10 @@ import time
 import arcade
 import numpy as np
 import pytest
-from frames import click, grab, press, pump, save
+from frames import click, grab, press, pump, save, wait_for
 
 from agora.client.connection import Connection
 from agora.server import protocol as p
-
-
-def wait_for(window, condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {seconds} s; status: {window.status}")
-        pump(window, 1)
-        time.sleep(0.01)
 
 
 def test_click_and_c_close_a_road_for_everyone(live_server, x_display: str) -> None:  # type: ignore[no-untyped-def]

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import arcade
 import numpy as np
-import pytest
-from frames import click, grab, pixel, press, pump, save
+from frames import click, grab, pixel, press, pump, save, wait_for
 
 from agora.client.connection import Connection
 from agora.client.notices import Kind
@@ -23,18 +22,6 @@ from agora.server.world.types import RoadClass
 from tests.net.test_recovery import Server, free_port, started  # noqa: F401 (a fixture)
 
 RECONNECTING = re.compile(r"Connection lost - reconnecting \(attempt (\d+)\)\.\.\.")
-
-
-def wait_for(window, condition, seconds: float, what: str) -> float:  # type: ignore[no-untyped-def]
-    """Pump frames until the condition holds; return the seconds it took."""
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > seconds:
-            notes = [n.text for n in window.notices.active(time.monotonic())]
-            pytest.fail(f"{what} did not happen within {seconds} s; status: {window.status}; notices: {notes}")
-        pump(window, 1)
-        time.sleep(0.01)
-    return time.monotonic() - began
 
 
 def attempt(window) -> int:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import arcade
 import numpy as np
 import pytest
-from frames import click, grab, pixel, press, pump, save
+from frames import click, grab, pixel, press, pump, save, wait_for
 
 from agora.client import palette
 from agora.client.replay_connection import ReplayConnection
@@ -85,16 +85,6 @@ def window(server: ReplayServer, x_display: str) -> Iterator[object]:
         connection.close()
         if not win.closed:
             win.close()
-
-
-def wait_for(window, condition: Callable[[], bool], seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            notes = [n.text for n in window.notices.active(time.monotonic())]
-            pytest.fail(f"{what} did not happen within {seconds} s; status: {window.status}; notices: {notes}")
-        pump(window, 1)
-        time.sleep(0.01)
 
 
 def at_tick(window, tick: int) -> Callable[[], bool]:  # type: ignore[no-untyped-def]

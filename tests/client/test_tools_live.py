@@ -5,7 +5,6 @@ that price."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Iterator
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from frames import grab, pump, save, send_events
+from frames import grab, pump, save, send_events, wait_for
 
 from agora.client import tooltip
 from agora.client.connection import Connection
@@ -21,15 +21,6 @@ def helsinki_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     with serve_world(World.load(resolve_world("helsinki-centre")), tmp_path / "agora.db", tick_seconds=0.2) as server:
         yield server
-
-
-def wait_for(window, condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {seconds} s; status: {window.status}")
-        pump(window, 1)
-        time.sleep(0.01)
 
 
 def test_mannerheimintie_is_named_in_the_tooltip_over_it(helsinki_server, x_display: str) -> None:  # type: ignore[no-untyped-def]
