@@ -118,6 +118,14 @@ def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
         eventlog.close()
 
 
+@pytest.fixture(scope="module")
+def previews() -> Iterator[PreviewService]:
+    """A preview service with one worker process, shared by a test module's servers."""
+    service = PreviewService(workers=1)
+    yield service
+    service.close()
+
+
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """`serve_world` on the bundled default world, ticking every 50 ms."""

@@ -22,13 +22,6 @@ from agora.server.world.world import World, resolve_world
 from tests.conftest import LiveServer, serve_world
 
 
-@pytest.fixture(scope="module")
-def previews() -> Iterator[PreviewService]:
-    service = PreviewService(workers=1)
-    yield service
-    service.close()
-
-
 @pytest.fixture
 def demo_server(tmp_path: Path, previews: PreviewService) -> Iterator[LiveServer]:
     with serve_world(World.load(resolve_world("default")), tmp_path / "agora.db", tick_seconds=0.1,

@@ -17,13 +17,6 @@ from tests.conftest import LiveServer, serve_world
 from tests.net.test_websocket import Player, join
 
 
-@pytest.fixture(scope="module")
-def previews() -> Iterator[PreviewService]:
-    service = PreviewService(workers=1)
-    yield service
-    service.close()
-
-
 @pytest.fixture
 def server(tmp_path: Path, previews: PreviewService) -> Iterator[LiveServer]:
     with serve_world(World.load(resolve_world("default")), tmp_path / "agora.db", previews=previews) as live:

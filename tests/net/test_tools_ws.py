@@ -24,13 +24,6 @@ from tests.net.test_workshop_ws import accepted, game, phase
 RULES = bundled("workshop")
 
 
-@pytest.fixture(scope="module")
-def previews() -> Iterator[PreviewService]:
-    service = PreviewService(workers=1)
-    yield service
-    service.close()
-
-
 @pytest.fixture
 def sockets() -> Iterator[Callable[[str], Player]]:
     with contextlib.ExitStack() as stack:

@@ -60,13 +60,6 @@ BALLOTS: dict[int, set[str]] = {
 FUNDED = {"closure", "bike", "toll", "park", "bus"}
 
 
-@pytest.fixture(scope="module")
-def previews() -> Iterator[PreviewService]:
-    service = PreviewService(workers=1)
-    yield service
-    service.close()
-
-
 @pytest.fixture
 def server(tmp_path: Path, previews: PreviewService) -> Iterator[LiveServer]:
     # A tick every 0.4 s at the rule set's pace; the facilitator runs it four times as fast.
