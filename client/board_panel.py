@@ -16,7 +16,7 @@ import arcade
 from agora.client import palette
 from agora.client.board_open import FIGURE_COLORS, STATUS_WORDS, OpenProposal, persona_text
 from agora.client.board_previews import BoardPreviews, Headline
-from agora.client.drawing import Column, TextPool, fit_text, set_color
+from agora.client.drawing import Column, TextPool, fit_text, section, set_color
 from agora.client.game_state import GameState, clock_text, eur
 from agora.client.viewport import Area
 from agora.server import protocol as p
@@ -129,15 +129,7 @@ class BoardPanel:
     # -- sections ----------------------------------------------------------------------
 
     def _section(self, col: Column, name: str, right: str = "") -> None:
-        arcade.draw_line(col.left, col.y, col.left + col.width, col.y, palette.RULE, 1)
-        col.space(7)
-        label = col.line(self.header.take(), name.upper(), palette.TEXT_DIM, gap=6)
-        if right:
-            note = self.small.take()
-            fit_text(note, right, col.width - label.content_width - 12)
-            set_color(note, palette.TEXT_DIM)
-            note.position = (col.left + col.width - note.content_width, label.y)
-            note.draw()
+        section(col, self.header, self.small, name, right)
 
     def _phase(self, col: Column, game: GameState, now: float) -> None:
         clock = game.clock(now)

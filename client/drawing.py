@@ -120,3 +120,18 @@ class Column:
 
     def space(self, pixels: float) -> None:
         self.y -= pixels
+
+
+def section(col: Column, headers: TextPool, notes: TextPool, name: str, right: str = "",
+            color: palette.RGBA = palette.TEXT_DIM, *, space: float = 7.0, note_width: float | None = None) -> None:
+    """A side panel's section head: a rule across the column, the name in capitals, and a
+    short note (`right`) at the right edge, cut to `note_width` (default: what the name leaves)."""
+    arcade.draw_line(col.left, col.y, col.left + col.width, col.y, palette.RULE, 1)
+    col.space(space)
+    label = col.line(headers.take(), name.upper(), color, gap=6)
+    if right:
+        note = notes.take()
+        fit_text(note, right, note_width if note_width is not None else col.width - label.content_width - 12)
+        set_color(note, palette.TEXT_DIM)
+        note.position = (col.left + col.width - note.content_width, label.y)
+        note.draw()

@@ -23,7 +23,7 @@ import arcade
 from agora.client import palette
 from agora.client.board_open import STATUS_WORDS
 from agora.client.connection import Outgoing
-from agora.client.drawing import Column, TextPool, fit_text, set_color
+from agora.client.drawing import Column, TextPool, fit_text, section, set_color
 from agora.client.game_state import GameState, clock_text, eur
 from agora.client.intents import NOT_SENT, Sender
 from agora.client.notices import Kind, Notices
@@ -201,15 +201,7 @@ class FacilitatorPanel:
         self._room(col, game.players)
 
     def _section(self, col: Column, name: str, right: str = "") -> None:
-        arcade.draw_line(col.left, col.y, col.left + col.width, col.y, palette.RULE, 1)
-        col.space(7)
-        label = col.line(self.header.take(), name.upper(), palette.TEXT_DIM, gap=6)
-        if right:
-            note = self.small.take()
-            fit_text(note, right, col.width - label.content_width - 12)
-            set_color(note, palette.TEXT_DIM)
-            note.position = (col.left + col.width - note.content_width, label.y)
-            note.draw()
+        section(col, self.header, self.small, name, right)
 
     def _button(self, key: str, label: str, left: float, top: float, width: float, action: Callable[[], None], *,
                 enabled: bool = True, on: bool = False, why_not: str = "", height: float = BUTTON_PX) -> Button:

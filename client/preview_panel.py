@@ -12,7 +12,7 @@ from __future__ import annotations
 import arcade
 
 from agora.client import indicators, palette
-from agora.client.drawing import Column, TextPool, fit_text, set_color
+from agora.client.drawing import Column, TextPool, fit_text, section, set_color
 from agora.client.drafts import Draft
 from agora.client.game_state import eur
 from agora.client.tools import ToolBox, describe
@@ -110,15 +110,7 @@ class PreviewPanel:
     # -- pieces ------------------------------------------------------------------------
 
     def _section(self, col: Column, name: str, right: str = "", color: palette.RGBA = palette.TEXT_DIM) -> None:
-        arcade.draw_line(col.left, col.y, col.left + col.width, col.y, palette.RULE, 1)
-        col.space(7)
-        label = col.line(self.header.take(), name.upper(), color, gap=6)
-        if right:
-            note = self.small.take()
-            fit_text(note, right, col.width - label.content_width - 12)
-            set_color(note, palette.TEXT_DIM)
-            note.position = (col.left + col.width - note.content_width, label.y)
-            note.draw()
+        section(col, self.header, self.small, name, right, color)
 
     def _changes(self, col: Column, moved: list[Change], same: list[Change], reserve: float) -> None:
         if not moved:

@@ -20,7 +20,7 @@ import arcade
 from agora.client import palette
 from agora.client.city import City
 from agora.client.drafts import Draft
-from agora.client.drawing import Column, TextPool, fit_text, set_color
+from agora.client.drawing import Column, TextPool, fit_text, section, set_color
 from agora.client.game_state import GameState, eur
 from agora.client.tool_placing import Placing
 from agora.client.tools import Tool, ToolBox, placed_text, value_text
@@ -95,15 +95,7 @@ class ToolPanel:
             self.para.take(), keys, palette.ACCENT, gap=0, max_height=FOOTER_PX - 6)
 
     def _section(self, col: Column, name: str, right: str = "") -> None:
-        arcade.draw_line(col.left, col.y, col.left + col.width, col.y, palette.RULE, 1)
-        col.space(6)
-        label = col.line(self.header.take(), name.upper(), palette.TEXT_DIM, gap=6)
-        if right:
-            note = self.small.take()
-            fit_text(note, right, col.width / 2)
-            set_color(note, palette.TEXT_DIM)
-            note.position = (col.left + col.width - note.content_width, label.y)
-            note.draw()
+        section(col, self.header, self.small, name, right, space=6, note_width=col.width / 2)
 
     def _tool_row(self, col: Column, number: int, tool: Tool) -> None:
         if col.y - ROW_PX < col.bottom:
