@@ -15,7 +15,9 @@ accepted too, and the server then answers in JSON)::
 Numeric arrays travel as `Array` (dtype, shape, raw little-endian bytes) so that a
 snapshot of a city stays compact in msgpack; in JSON the bytes are base64.
 
-The client imports this module and nothing else from the server.
+The client imports this module and nothing else from the server. The catalogue and the
+join lookup (protocol_catalogue.py) and replay (protocol_replay.py) are written in modules
+of their own and re-exported here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ from typing import Literal
 import msgspec
 import numpy as np
 from msgspec import Struct
+
+from agora.server.protocol_catalogue import CostInfo as CostInfo
+from agora.server.protocol_catalogue import InterventionInfo as InterventionInfo
+from agora.server.protocol_catalogue import JoinInfo as JoinInfo
+from agora.server.protocol_catalogue import ParameterInfo as ParameterInfo
+from agora.server.protocol_catalogue import PersonaInfo as PersonaInfo
+from agora.server.protocol_catalogue import PlacementInfo as PlacementInfo
+from agora.server.protocol_replay import Branch as Branch
+from agora.server.protocol_replay import Branched as Branched
+from agora.server.protocol_replay import Seek as Seek
+from agora.server.protocol_replay import Timeline as Timeline
+from agora.server.protocol_replay import TimelineEvent as TimelineEvent
 
 PROTOCOL_VERSION = 1
 
@@ -389,20 +403,6 @@ GameCommand = (
 Logged = Command | GameCommand
 
 
-class Seek(Struct, tag="seek", tag_field="type", frozen=True, forbid_unknown_fields=True):
-    """Replay: show the session as it was at this tick (after the game commands of that
-    tick). The answer is a Resync and a Game; a PreviewDraft is then made on that world."""
-
-    tick: int
-
-
-class Branch(Struct, tag="branch", tag_field="type", frozen=True, forbid_unknown_fields=True):
-    """Replay: start a new session from the recorded one as it was at this tick (a what-if
-    for a follow-up workshop). The answer is a Branched."""
-
-    tick: int
-
-
 ClientMessage = (
     Hello | CloseLink | ReopenLink | SetLanes | SetSpeedLimit | MakeOneWay | AddBusLane
     | AddBikeLane | SetToll | AddBusLine | SetHeadway | AddRoad
@@ -733,92 +733,6 @@ class VoteResult(Struct, tag="vote_result", tag_field="type", frozen=True, forbi
     spent_eur: int = 0
 
 
-# -- the rule set's catalogue, as Welcome carries it -----------------------------------
-
-
-class ParameterInfo(Struct, frozen=True, forbid_unknown_fields=True):
-    """A parameter of an intervention: a number in [min, max] (whole if `integer`) or one
-    of `choices`; `name` is the command's field it sets."""
-
-    name: str
-    title: str
-    unit: str = ""
-    min: float | None = None
-    max: float | None = None
-    integer: bool = False
-    choices: list[str | bool] = []
-    default: float | str | bool | None = None
-
-
-class PlacementInfo(Struct, frozen=True, forbid_unknown_fields=True):
-    """Where an intervention goes: on one link, several links, a route of consecutive
-    links, a bus line, two nodes (a new road) or cells; which road classes (lower case) or
-    land uses (upper case) it accepts (empty: any) and how many links or cells at most."""
-
-    on: Literal["link", "links", "route", "line", "nodes", "cells"]
-    road_classes: list[str] = []
-    land_uses: list[str] = []
-    max_count: int | None = None
-    max_length_m: float | None = None
-
-
-class CostInfo(Struct, frozen=True, forbid_unknown_fields=True):
-    """EUR `eur` per unit of `per` (intervention, link, m, cell, m2), times the parameter
-    `times`, divided by the parameter `divided_by`; `source` says where the figure is from."""
-
-    eur: float
-    per: Literal["intervention", "link", "m", "cell", "m2"]
-    times: str | None = None
-    divided_by: str | None = None
-    source: str = ""
-
-
-class InterventionInfo(Struct, frozen=True, forbid_unknown_fields=True):
-    """One entry of the rule set's catalogue; `edit` is the tag of the command it makes."""
-
-    name: str
-    title: str
-    edit: str
-    placement: PlacementInfo
-    cost: CostInfo
-    parameters: list[ParameterInfo] = []
-    description: str = ""
-    sets_land_use: str | None = None
-
-
-class TimelineEvent(Struct, frozen=True, forbid_unknown_fields=True):
-    """One logged order of a recorded session, as a replay's timeline shows it."""
-
-    tick: int  # the tick from which its effect shows
-    seq: int
-    player: str
-    command: str  # the wire tag: close_link, propose, vote, advance_phase, ...
-    summary: str  # one line for people: "ada proposed 'Quiet street'"
-    proposal: int | None = None  # the proposal it is about, if any
-
-
-class Timeline(Struct, tag="timeline", tag_field="type", frozen=True, forbid_unknown_fields=True):
-    """Replay: what a recorded session holds, sent after the Welcome."""
-
-    session: str
-    first_tick: int
-    last_tick: int
-    clock_hours: list[float]  # the simulated time of day at each tick first..last, hours after midnight
-    events: list[TimelineEvent]  # in log order
-    can_branch: bool = True
-
-
-class Branched(Struct, tag="branched", tag_field="type", frozen=True, forbid_unknown_fields=True):
-    """Replay: the new session a Branch made, with what a facilitator needs to open it."""
-
-    session_id: str
-    join_code: str
-    observer_code: str
-    facilitator_token: str
-    from_session: str
-    from_tick: int
-
-
 class PhaseStep(Struct, frozen=True, forbid_unknown_fields=True):
     """One phase of the rule set, as PhaseInfo.plan lists them."""
 
@@ -846,31 +760,3 @@ def schema() -> dict[str, object]:
     """JSON Schema of both directions, for people writing their own clients or bots."""
     (client, server), components = msgspec.json.schema_components((ClientMessage, ServerMessage))
     return {"client_to_server": client, "server_to_client": server, "$defs": components}
-
-
-# ---------------------------------------------------------------- HTTP: before joining
-
-
-class PersonaInfo(Struct, frozen=True, forbid_unknown_fields=True):
-    """A persona of the session's rule set: a point of view a player may take."""
-
-    name: str
-    title: str
-    description: str = ""
-
-
-class JoinInfo(Struct, frozen=True, forbid_unknown_fields=True):
-    """GET /join/{code}: what a lobby shows before joining (404 {"code": "bad_code", ...}
-    for a code no session has)."""
-
-    session: str
-    world: str  # the world's name
-    title: str  # the world's title, e.g. "Velmstadt"
-    rules: str  # the rule set's name
-    rules_title: str
-    role: Literal["player", "observer"]  # what the code joins as
-    personas: list[PersonaInfo]
-    players: int  # player seats taken
-    max_players: int
-    full: bool  # true: the players' code is refused with "session_full"
-    phase: str = ""  # the phase's title, "" before the first
