@@ -42,7 +42,7 @@ VOTE_COLUMNS = ("voter", "proposal", "vote")
 COMMENT_COLUMNS = ("id", "proposal", "parent", "author", "tick", "text")
 CHAT_COLUMNS = ("seq", "tick", "author", "announcement", "text")
 # GeoJSON link properties, in this order; per-link board arrays at the session's last tick.
-LINK_PROPERTIES = ("link", "from_node", "to_node", "road_class", "length_m", "lanes", "capacity_veh_h",
+LINK_PROPERTIES = ("link", "name", "from_node", "to_node", "road_class", "length_m", "lanes", "capacity_veh_h",
                    "flow_veh_h", "speed_kmh", "co2_g_h", "nox_g_h", "pm25_g_h", "toll_eur", "closed")
 
 
@@ -150,9 +150,10 @@ def _network(exported: Exported, session: Session) -> None:
 
     flow, speed = per_link("link_flow_veh_h"), per_link("link_congested_speed_kmh")
     co2, nox, pm25 = per_link("link_co2_g_h"), per_link("link_nox_g_h"), per_link("link_pm25_g_h")
+    names = session.world.names
     for link in range(n_links):
         exported.links.append({
-            "link": link, "from_node": int(n.link_from[link]), "to_node": int(n.link_to[link]),
+            "link": link, "name": names.name(link) if names is not None else "", "from_node": int(n.link_from[link]), "to_node": int(n.link_to[link]),
             "road_class": RoadClass(int(n.road_class[link])).name.lower(), "length_m": _number(n.length_m[link]),
             "lanes": int(n.lanes[link]), "capacity_veh_h": _number(n.capacity_veh_h[link]),
             "flow_veh_h": _number(flow[link]), "speed_kmh": _number(speed[link]), "co2_g_h": _number(co2[link]),

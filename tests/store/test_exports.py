@@ -74,6 +74,9 @@ def test_the_geojson_parses_and_every_link_carries_its_traffic_and_emissions(db:
     assert all(0 < link["speed_kmh"] <= 130 for link in driven)
     assert sum(link["closed"] for link in links) == 0  # the quiet street was rolled back, the other reopened
     assert all(link["flow_veh_h"] == 0 for link in links if link["closed"])
+    # Street names, for labels in QGIS: the town's streets are named, its paths mostly not.
+    named = [link["name"] for link in links if link["name"]]
+    assert len(named) > len(links) / 2 and len(set(named)) > 10
 
 
 def read(path: Path) -> list[list[str]]:
