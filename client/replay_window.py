@@ -275,6 +275,15 @@ class ReplayWindow(PlayWindow):
             self.strip.draw(self.timeline, area, playhead=self.playhead, shown=self.shown, playing=self.playing,
                             marks={k: s.tick for k, s in self.marks.items()})
 
+    def preview_words(self) -> dict[str, str]:
+        """A replay previews on the town as it was: say when, and that nothing is proposed."""
+        words = super().preview_words()
+        city = self.city
+        when = f" at tick {city.tick}" if city is not None else ""
+        words["title"] = (words.get("title", "Preview of a draft") + " as it was" + when)
+        words["keys"] = "L  map layer  \u00b7  [ ]  compare  \u00b7  Esc  leave the preview"
+        return words
+
     def hud_screen(self) -> Screen:
         screen = super().hud_screen()
         city, line = self.city, self.timeline

@@ -498,7 +498,7 @@ class PlayWindow(arcade.Window):
                 budget = self.game.budget()
                 self.preview_panel.draw(self.draft, side, self.game.game is None or self.game.opens("propose"),
                                         None if budget is None else budget[0] - budget[1],
-                                        **self.board_actions.preview_words())
+                                        **self.preview_words())
             else:
                 self.tabs.draw(side, time.monotonic())
         if self.city is not None and self.map_view is not None and self.map_viewport is not None and not self.dialog.open \
@@ -511,6 +511,11 @@ class PlayWindow(arcade.Window):
         self.board_actions.dialog.draw()
         self.prompt.draw()
         self.help.draw(width, height)
+
+    def preview_words(self) -> dict[str, str]:
+        """The preview panel's title, subtitle and keys when the preview is not the player's
+        own draft (the replay window says when it is from)."""
+        return self.board_actions.preview_words()
 
     def hud_screen(self) -> Screen:
         city, link, previewing = self.city, self.selected, self.draft.showing
