@@ -53,12 +53,6 @@ def scale_of(name: str) -> Scale:
     return SCALES.get(name, Scale((1, 2, 5, 10, 20, 50), WORSE))
 
 
-def legend_rows(name: str, unit: str) -> list[tuple[str, RGBA]]:
-    scale = scale_of(name)
-    labels = COUNT_LABELS if name.endswith("_needs") else scale.labels(unit)
-    return [(label, color) for label, color in zip(labels, scale.colors) if label]
-
-
 def overlay_rgba(values: np.ndarray, name: str, base: np.ndarray) -> np.ndarray:
     """uint8[H, W, 4]: the layer's classes blended over base (uint8[H, W, 4])."""
     scale = scale_of(name)
@@ -138,21 +132,3 @@ def delta_rgba(change: np.ndarray, name: str, base: np.ndarray) -> np.ndarray:
     out[..., 3] = 255.0
     return np.asarray(np.rint(out), dtype=np.uint8)
 
-
-def delta_legend_rows(name: str, unit: str) -> list[tuple[str, RGBA]]:
-    """Worse at the top, better at the bottom, each with its range of change."""
-    scale = delta_scale_of(name)
-    u = "" if unit in DIMENSIONLESS else f" {unit}"
-    s = [scale.fmt.format(x) for x in scale.steps]
-    up, down = ("more", "less") if name.removesuffix(DELTA_SUFFIX) not in ("noise_lden_dba", "noise_lnight_dba") else (
-        "louder", "quieter")
-    worse_word, better_word = (up, down) if scale.lower_is_better else (down, up)
-    return [
-        (f"worse: {worse_word} by {s[2]}{u} or more", DIVERGING[0]),
-        (f"worse by {s[1]}-{s[2]}{u}", DIVERGING[1]),
-        (f"worse by {s[0]}-{s[1]}{u}", DIVERGING[2]),
-        (f"no notable change (under {s[0]}{u})", DIVERGING[3]),
-        (f"better by {s[0]}-{s[1]}{u}", DIVERGING[4]),
-        (f"better by {s[1]}-{s[2]}{u}", DIVERGING[5]),
-        (f"better: {better_word} by {s[2]}{u} or more", DIVERGING[6]),
-    ]

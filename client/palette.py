@@ -138,15 +138,3 @@ def flow_change_rgba(city: City, links: np.ndarray, delta_veh_h: np.ndarray) -> 
     rgba[~city.car_link()] = PATH_COLOR
     return rgba
 
-
-def flow_change_legend() -> list[tuple[str, RGBA]]:
-    a, b, c = (f"{x:,.0f}" for x in FLOW_CHANGE_STEPS_VEH_H)
-    return [
-        (f"busier by {c} veh/h or more", FLOW_CHANGE_COLORS[0]),
-        (f"busier by {b}-{c}", FLOW_CHANGE_COLORS[1]),
-        (f"busier by {a}-{b}", FLOW_CHANGE_COLORS[2]),
-        (f"change under {a} veh/h", FLOW_CHANGE_COLORS[3]),
-        (f"quieter by {a}-{b}", FLOW_CHANGE_COLORS[4]),
-        (f"quieter by {b}-{c}", FLOW_CHANGE_COLORS[5]),
-        (f"quieter by {c} veh/h or more", FLOW_CHANGE_COLORS[6]),
-    ]
