@@ -80,6 +80,28 @@ class _ServerThread(threading.Thread):
 
 
 @contextlib.contextmanager
+def serve_app(app: object) -> Iterator[str]:
+    """A real uvicorn server for `app` on a free loopback port, started and stopped in a
+    thread; yields its "127.0.0.1:PORT"."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    thread = _ServerThread(app, sock)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not thread.server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        thread.server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
 def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
                 previews: PreviewService | None = None, rules: RuleSet | None = None,
                 live_edits: bool = True, snapshot_every: int = SNAPSHOT_EVERY_TICKS) -> Iterator[LiveServer]:
@@ -97,24 +119,11 @@ def serve_world(world: World, db: Path, tick_seconds: float = 0.05,
     eventlog.save_progress(session)
     runner = SessionRunner(session, eventlog, tick_seconds=tick_seconds, previews=previews,
                            snapshot_every=snapshot_every)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    thread = _ServerThread(create_app([runner]), sock)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not thread.server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
     try:
-        yield LiveServer(f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}", session.code, runner, db,
-                         facilitator.token, session.observer_code)
+        with serve_app(create_app([runner])) as address:
+            yield LiveServer(f"ws://{address}", f"http://{address}", session.code, runner, db,
+                             facilitator.token, session.observer_code)
     finally:
-        thread.server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         eventlog.close()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
 import time
 import zipfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from agora.server import protocol as p
 from agora.server.net.app import create_app
 from agora.server.net.sessions import SessionRegistry
 from agora.server.store.eventlog import EventLog
-from tests.conftest import _ServerThread
+from tests.conftest import serve_app
 from tests.net.test_websocket import Player
 
 ADMIN = "s3cret-admin"
@@ -36,20 +35,10 @@ def db(tmp_path: Path) -> Path:
 def server(db: Path) -> Iterator[str]:
     log = EventLog(db)
     registry = SessionRegistry(log, tick_seconds=0.05)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    thread = _ServerThread(create_app(registry, admin_token=ADMIN), sock)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not thread.server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.01)
     try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
+        with serve_app(create_app(registry, admin_token=ADMIN)) as address:
+            yield address
     finally:
-        thread.server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         log.close()
 
 

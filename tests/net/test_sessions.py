@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -16,7 +14,7 @@ from agora.server import protocol as p
 from agora.server.net.app import create_app
 from agora.server.net.sessions import SessionRegistry
 from agora.server.store.eventlog import EventLog
-from tests.conftest import _ServerThread
+from tests.conftest import serve_app
 from tests.net.test_websocket import Player
 
 ADMIN = "s3cret-admin"
@@ -25,20 +23,8 @@ ADMIN = "s3cret-admin"
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     registry = SessionRegistry(EventLog(tmp_path / "agora.db"), tick_seconds=0.05)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    thread = _ServerThread(create_app(registry, admin_token=ADMIN), sock)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not thread.server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        thread.server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_app(create_app(registry, admin_token=ADMIN)) as address:
+        yield address
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ goes on with orders of its own and `agora replay --verify` passes on it."""
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +22,7 @@ from agora.server.store.eventlog import EventLog
 from agora.server.store.replays import Recorded, rebuild
 from agora.server.world.world import World, resolve_world
 
-from tests.conftest import _ServerThread
+from tests.conftest import serve_app
 from tests.net.test_websocket import Player
 from tests.store.recording import record_workshop
 
@@ -88,37 +86,24 @@ def test_a_branch_served_starts_where_its_parent_was_and_verifies(recorded_db: P
     assert resumed.rebuilt.session.tick == T and resumed.rebuilt.start_tick == T and not resumed.rebuilt.note
     assert resumed.rebuilt.session.state_hash() == parent_hash
     assert resumed.facilitator_token == token
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    thread = _ServerThread(create_app(registry), sock)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not thread.server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-            time.sleep(0.01)
-        with connect(f"ws://127.0.0.1:{sock.getsockname()[1]}/ws") as ws:
-            zoe = Player(ws)
-            zoe.send(p.Hello(code=code, name="zoe"))
-            welcome = zoe.wait_for(lambda m: isinstance(m, p.Welcome))
-            assert isinstance(welcome, p.Welcome) and welcome.snapshot.session == branch_id
-            assert welcome.snapshot.tick >= T
-            assert np.flatnonzero(welcome.snapshot.closed.to_numpy()).tolist() == parent_closed
-            game = welcome.game
-            assert [(q.id, q.versions[-1].title, q.status) for q in game.proposals] == [
-                (1, "Quiet street", "adopted"), (2, "Park", "submitted")]
-            assert [(q[0], q[1]) for q in parent_book] == [(2, "Park")]
-            assert game.spent_eur > 0 and game.spent_eur == at_t.game.book.spent_eur()
-            assert registry.runners[branch_id].session.world.state_hash() == parent_world
-            # The branch goes its own way: an edit of its own, logged under it alone.
-            street = next(link for link in range(200, 683) if link not in parent_closed)
-            zoe.send(p.CloseLink(link=street))
-            event = zoe.wait_for(lambda m: isinstance(m, p.Event))
-            assert isinstance(event, p.Event) and street in event.links
-    finally:
-        thread.server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_app(create_app(registry)) as address, connect(f"ws://{address}/ws") as ws:
+        zoe = Player(ws)
+        zoe.send(p.Hello(code=code, name="zoe"))
+        welcome = zoe.wait_for(lambda m: isinstance(m, p.Welcome))
+        assert isinstance(welcome, p.Welcome) and welcome.snapshot.session == branch_id
+        assert welcome.snapshot.tick >= T
+        assert np.flatnonzero(welcome.snapshot.closed.to_numpy()).tolist() == parent_closed
+        game = welcome.game
+        assert [(q.id, q.versions[-1].title, q.status) for q in game.proposals] == [
+            (1, "Quiet street", "adopted"), (2, "Park", "submitted")]
+        assert [(q[0], q[1]) for q in parent_book] == [(2, "Park")]
+        assert game.spent_eur > 0 and game.spent_eur == at_t.game.book.spent_eur()
+        assert registry.runners[branch_id].session.world.state_hash() == parent_world
+        # The branch goes its own way: an edit of its own, logged under it alone.
+        street = next(link for link in range(200, 683) if link not in parent_closed)
+        zoe.send(p.CloseLink(link=street))
+        event = zoe.wait_for(lambda m: isinstance(m, p.Event))
+        assert isinstance(event, p.Event) and street in event.links
     assert [o.command for o in log.orders(branch_id)][-1] == p.CloseLink(link=street)
     assert not any(o.command == p.CloseLink(link=street) for o in log.orders("w1"))
     log.close()
